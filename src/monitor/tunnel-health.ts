@@ -1,0 +1,158 @@
+/**
+ * Health of one tunnel from its probes (behaviour.md §1), as a pure function
+ * of (state, event). The shell records a probe as in flight *before* the
+ * datagram leaves, so a fast reply can never be overwritten by the send.
+ *
+ * Invariant: sent = returned + failed + inFlight, where late replies (for a
+ * probe already failed) are counted apart and never change a verdict.
+ */
+
+/** Slot states in the window ring. */
+const EMPTY = 0;
+const IN_FLIGHT = 1;
+const RETURNED = 2;
+const FAILED = 3;
+
+export type TunnelVerdict = "up" | "down";
+
+export interface TunnelHealthState {
+  readonly thresholdDown: number;
+  readonly thresholdUp: number;
+  /** Ring of the newest `window.length` probes, indexed by sequence % length. */
+  readonly window: Uint8Array;
+  /** Sequence of the newest probe recorded (0 before the first; first probe is 1). */
+  readonly lastSequence: bigint;
+  /** Down until the first verdict: nothing is active before we know. */
+  readonly verdict: TunnelVerdict;
+  /** Whether a verdict was ever reached (for status `up_since`). */
+  readonly decided: boolean;
+}
+
+export type ReplyOutcome =
+  | "returned" // in time: counts for verdicts
+  | "late" // its probe had already failed
+  | "duplicate" // already returned once
+  | "stale" // older than the window (or a replay)
+  | "future"; // never sent by us: bogus or wrapped
+
+export interface HealthResult {
+  readonly state: TunnelHealthState;
+  /** Set when the verdict changed with this event. */
+  readonly changed?: TunnelVerdict;
+  /** Probes that became failed with this event (for the failed counter). */
+  readonly newlyFailed: number;
+}
+
+/** Window slack beyond the thresholds, so a reply a few intervals late is still "late", not "stale". */
+export const WINDOW_SLACK = 64;
+
+export function initialTunnelHealth(thresholdDown: number, thresholdUp: number): TunnelHealthState {
+  const size = Math.max(thresholdDown, thresholdUp) + WINDOW_SLACK;
+  return { thresholdDown, thresholdUp, window: new Uint8Array(size), lastSequence: 0n, verdict: "down", decided: false };
+}
+
+function slot(window: Uint8Array, sequence: bigint): number {
+  return Number(sequence % BigInt(window.length));
+}
+
+/**
+ * A new probe is about to be sent: the previous in-flight probe, if any, has
+ * failed (its reply did not come back within one interval). Returns the
+ * sequence number to put in the datagram.
+ */
+export function beginProbe(state: TunnelHealthState): HealthResult & { sequence: bigint } {
+  const window = state.window.slice();
+  let newlyFailed = 0;
+  const previous = state.lastSequence;
+  if (previous > 0n && window[slot(window, previous)] === IN_FLIGHT) {
+    window[slot(window, previous)] = FAILED;
+    newlyFailed++;
+  }
+  const sequence = previous + 1n;
+  window[slot(window, sequence)] = IN_FLIGHT;
+  const next = { ...state, window, lastSequence: sequence };
+  return { ...decide(next), newlyFailed, sequence };
+}
+
+/** The datagram could not be sent: the probe failed at once. */
+export function probeSendFailed(state: TunnelHealthState, sequence: bigint): HealthResult {
+  if (!inWindow(state, sequence) || state.window[slot(state.window, sequence)] !== IN_FLIGHT) {
+    return { state, newlyFailed: 0 };
+  }
+  const window = state.window.slice();
+  window[slot(window, sequence)] = FAILED;
+  return { ...decide({ ...state, window }), newlyFailed: 1 };
+}
+
+function inWindow(state: TunnelHealthState, sequence: bigint): boolean {
+  return sequence >= 1n && sequence <= state.lastSequence && state.lastSequence - sequence < BigInt(state.window.length);
+}
+
+/** Classify a reply without changing anything (the shell uses it to pick counters). */
+export function classifyReply(state: TunnelHealthState, sequence: bigint): ReplyOutcome {
+  if (sequence > state.lastSequence || sequence < 1n) return "future";
+  if (!inWindow(state, sequence)) return "stale";
+  switch (state.window[slot(state.window, sequence)]) {
+    case IN_FLIGHT:
+      return "returned";
+    case FAILED:
+      return "late";
+    case RETURNED:
+      return "duplicate";
+    default:
+      return "stale";
+  }
+}
+
+export function replyReceived(state: TunnelHealthState, sequence: bigint): HealthResult & { outcome: ReplyOutcome } {
+  const outcome = classifyReply(state, sequence);
+  if (outcome !== "returned") return { state, newlyFailed: 0, outcome };
+  const window = state.window.slice();
+  window[slot(window, sequence)] = RETURNED;
+  return { ...decide({ ...state, window }), newlyFailed: 0, outcome };
+}
+
+/** Statuses of the newest `count` probes, newest first (fewer when fewer were sent). */
+function newest(state: TunnelHealthState, count: number): number[] {
+  const out: number[] = [];
+  for (let s = state.lastSequence; s >= 1n && out.length < count; s--) {
+    out.push(state.window[slot(state.window, s)]!);
+  }
+  return out;
+}
+
+/**
+ * Verdict rules (as in Go): down when the newest thresholdDown probes all
+ * lack a reply; up when the newest thresholdUp probes have replies, the
+ * newest in-flight one counting as a reply. Otherwise keep the verdict.
+ */
+function decide(state: TunnelHealthState): HealthResult {
+  const downWindow = newest(state, state.thresholdDown);
+  const isDown = downWindow.length === state.thresholdDown && downWindow.every((s) => s === IN_FLIGHT || s === FAILED);
+  const upWindow = newest(state, state.thresholdUp);
+  const isUp =
+    upWindow.length === state.thresholdUp &&
+    upWindow.every((s, i) => s === RETURNED || (i === 0 && s === IN_FLIGHT));
+  // Both can hold only if thresholdUp windows overlap nothing returned, which the
+  // rules exclude (isUp needs ≥ 1 returned since thresholdUp ≥ 2).
+  const verdict: TunnelVerdict = isUp ? "up" : isDown ? "down" : state.verdict;
+  const decided = state.decided || isUp || isDown;
+  if (verdict === state.verdict && decided === state.decided) return { state, newlyFailed: 0 };
+  const next = { ...state, verdict, decided };
+  return verdict !== state.verdict ? { state: next, changed: verdict, newlyFailed: 0 } : { state: next, newlyFailed: 0 };
+}
+
+/** Counts over the window, for tests and status. */
+export function windowCounts(state: TunnelHealthState): { inFlight: number; returned: number; failed: number } {
+  let inFlight = 0;
+  let returned = 0;
+  let failed = 0;
+  for (const s of state.window) {
+    if (s === IN_FLIGHT) inFlight++;
+    else if (s === RETURNED) returned++;
+    else if (s === FAILED) failed++;
+  }
+  return { inFlight, returned, failed };
+}
+
+export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED };

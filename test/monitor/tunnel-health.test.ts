@@ -1,0 +1,123 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  beginProbe,
+  classifyReply,
+  initialTunnelHealth,
+  probeSendFailed,
+  replyReceived,
+  windowCounts,
+  WINDOW_SLACK,
+  type TunnelHealthState,
+} from "../../src/monitor/tunnel-health.ts";
+
+/**
+ * A tiny script language: `s` send a probe, `r` reply to the newest probe,
+ * `x` the newest send failed, `rN` reply to sequence N. After each step we
+ * record the verdict letter: U up, D down (undecided shows as d).
+ */
+function play(script: string, thresholdDown: number, thresholdUp: number): string {
+  let state = initialTunnelHealth(thresholdDown, thresholdUp);
+  let verdicts = "";
+  for (const token of script.trim().split(/\s+/)) {
+    if (token === "s") state = beginProbe(state).state;
+    else if (token === "r") state = replyReceived(state, state.lastSequence).state;
+    else if (token === "x") state = probeSendFailed(state, state.lastSequence).state;
+    else if (token.startsWith("r")) state = replyReceived(state, BigInt(token.slice(1))).state;
+    else throw new Error(token);
+    verdicts += state.decided ? (state.verdict === "up" ? "U" : "D") : "d";
+  }
+  return verdicts;
+}
+
+describe("tunnel health verdicts (threshold_down 3, threshold_up 2)", () => {
+  const table: [string, string, string][] = [
+    ["down until the first verdict", "s", "d"],
+    ["one reply is not enough", "s r", "dd"],
+    ["newest in flight counts as a reply (as in Go)", "s r s", "ddU"],
+    ["two replies", "s r s r", "ddUU"],
+    ["down after threshold_down probes without reply", "s s s", "ddD"],
+    ["goes down on the send of the third unanswered probe", "s r s r s s s", "ddUUUUD"],
+    ["one loss does not flap", "s r s r s s r s r", "ddUUUUUUU"],
+    ["recovers after threshold_up", "s s s s r s", "ddDDDU"],
+    ["send failure counts as no reply", "s x s x s x", "ddddDD"],
+    ["send failure breaks the up run", "s r s x s", "ddUUU"],
+    ["late reply after the next send does not count", "s s r1 s", "dddD"],
+    ["duplicate reply ignored", "s r r s", "dddU"],
+  ];
+  for (const [name, script, expected] of table) {
+    test(name, () => assert.equal(play(script, 3, 2), expected));
+  }
+});
+
+describe("reply classification", () => {
+  test("returned, late, duplicate, stale, future", () => {
+    let s: TunnelHealthState = initialTunnelHealth(3, 2);
+    for (let i = 0; i < 5; i++) s = beginProbe(s).state; // 1..4 failed, 5 in flight
+    assert.equal(classifyReply(s, 5n), "returned");
+    assert.equal(classifyReply(s, 4n), "late");
+    assert.equal(classifyReply(s, 6n), "future");
+    assert.equal(classifyReply(s, 0n), "future");
+    assert.equal(classifyReply(s, -3n), "future");
+    assert.equal(classifyReply(s, 2n ** 64n - 1n), "future");
+    s = replyReceived(s, 5n).state;
+    assert.equal(classifyReply(s, 5n), "duplicate");
+    const size = s.window.length;
+    for (let i = 0; i < size + 10; i++) s = beginProbe(s).state;
+    assert.equal(classifyReply(s, 5n), "stale");
+  });
+
+  test("regression (Go): a reply exactly one window late is ignored, no crash", () => {
+    let s = initialTunnelHealth(5, 2);
+    s = beginProbe(s).state;
+    const size = BigInt(s.window.length);
+    for (let i = 0n; i < size; i++) s = beginProbe(s).state;
+    // Sequence 1 maps to the same ring slot as sequence 1 + size, which is in flight.
+    assert.equal(s.lastSequence, 1n + size);
+    const r = replyReceived(s, 1n);
+    assert.equal(r.outcome, "stale");
+    assert.equal(r.state, s, "state untouched");
+    assert.equal(replyReceived(s, 1n + size).outcome, "returned");
+  });
+
+  test("window is bounded by the thresholds plus slack", () => {
+    assert.equal(initialTunnelHealth(100, 2).window.length, 100 + WINDOW_SLACK);
+  });
+});
+
+describe("accounting: sent = returned + failed + in flight", () => {
+  test("random traffic", () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 48271) % 2147483647), seed % n);
+    let s = initialTunnelHealth(4, 3);
+    let sent = 0;
+    let returned = 0;
+    let failed = 0;
+    let late = 0;
+    let changes = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const action = rand(10);
+      if (action < 4) {
+        const r = beginProbe(s);
+        s = r.state;
+        sent++;
+        failed += r.newlyFailed;
+        if (r.changed) changes++;
+      } else if (action < 5 && s.lastSequence > 0n) {
+        const r = probeSendFailed(s, s.lastSequence);
+        s = r.state;
+        failed += r.newlyFailed;
+      } else if (s.lastSequence > 0n) {
+        const back = BigInt(rand(4));
+        const r = replyReceived(s, s.lastSequence - back);
+        s = r.state;
+        if (r.outcome === "returned") returned++;
+        if (r.outcome === "late") late++;
+      }
+      const inFlight = windowCounts(s).inFlight;
+      assert.ok(inFlight <= 1);
+      assert.equal(sent, returned + failed + inFlight);
+    }
+    assert.ok(late > 0 && changes > 0, "the walk exercised late replies and verdict changes");
+  });
+});
