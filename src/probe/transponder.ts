@@ -1,0 +1,207 @@
+/**
+ * One UDP socket per tunnel, bound to the tunnel's `addr`: answers probe
+ * requests (stateless, to the datagram's source, from the same socket), hands
+ * replies to the monitor, sends our probes to `probeAddr`.
+ *
+ * Unlike the Go transponder it never stops receiving (an empty datagram ends
+ * Go's loop for good), and any socket error closes the socket and re-opens it
+ * with exponential back-off, so a vanished address or interface churn heals.
+ */
+import dgram from "node:dgram";
+import { errorMessage } from "../util/errors.ts";
+import { logger } from "../util/log.ts";
+import { nowUnixNs } from "./gotime.ts";
+import { decodeProbe, isRequest, makeReply, type Probe } from "./wire.ts";
+
+/** `host` without brackets; `text` is the config form (`[::1]:3003`) for logs. */
+export type HostPort = { host: string; port: number; family: 4 | 6; text: string };
+
+export type SocketPhase = "bind" | "send" | "receive";
+
+export type TransponderEvents = {
+  /** A well-formed reply arrived (not yet checked to be ours: the monitor does that). */
+  onReply(probe: Probe, receivedMonoNs: bigint, receivedUnixNs: bigint): void;
+  /** We reflected a request (the reply left the socket). */
+  onRequestAnswered(): void;
+  /** A datagram that is not a probe was dropped; `reason` is a metric label. */
+  onMalformed(reason: string, bytes: number): void;
+  onSocketError(error: Error, phase: SocketPhase): void;
+};
+
+export type TransponderOptions = {
+  addr: HostPort;
+  probeAddr: HostPort;
+  probeLocation: string;
+  events: TransponderEvents;
+  reopenBackoffMs?: { initial: number; max: number };
+  /** Hook for authentication; a request it refuses is dropped unanswered. Default: answer all. */
+  shouldAnswer?: (request: Buffer, from: { address: string; port: number }) => boolean;
+};
+
+export interface Transponder {
+  /** Sends one datagram to probeAddr. False when the socket is not open now; never throws. */
+  send(datagram: Buffer): boolean;
+  readonly bound: boolean;
+  /** Stops re-opening and closes the socket. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_BACKOFF_MS = { initial: 100, max: 5_000 };
+
+export function startTransponder(opts: TransponderOptions): Transponder {
+  const { addr, probeAddr, events } = opts;
+  const backoffMs = opts.reopenBackoffMs ?? DEFAULT_BACKOFF_MS;
+  const shouldAnswer = opts.shouldAnswer ?? (() => true);
+  const log = logger.withTag("probe");
+
+  let socket: dgram.Socket | undefined;
+  let bound = false;
+  let closed = false;
+  let reopenTimer: ReturnType<typeof setTimeout> | undefined;
+  let failedOpens = 0; // consecutive, drives the back-off
+  let boundAtMs = 0;
+  let closing: Promise<void> | undefined;
+
+  /** Runs a user callback; it may throw, we must not. */
+  function safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      log.error(`${what} callback threw`, { addr: addr.text, error: errorMessage(e) });
+    }
+  }
+
+  function reportError(error: unknown, phase: SocketPhase): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    safely("onSocketError", () => events.onSocketError(err, phase));
+  }
+
+  function open(): void {
+    reopenTimer = undefined;
+    if (closed) return;
+    let s: dgram.Socket;
+    try {
+      s = dgram.createSocket({ type: addr.family === 6 ? "udp6" : "udp4" });
+    } catch (e) {
+      fail(undefined, e, "bind");
+      return;
+    }
+    socket = s;
+    s.on("error", (err) => fail(s, err, bound ? "receive" : "bind"));
+    s.on("message", (msg, rinfo) => {
+      if (s === socket) receive(s, msg, rinfo);
+    });
+    try {
+      s.bind({ address: addr.host, port: addr.port, exclusive: true }, () => {
+        if (s !== socket || closed) return;
+        bound = true;
+        boundAtMs = Date.now();
+        if (failedOpens > 0) log.info("transponder socket re-opened", { addr: addr.text, attempts: failedOpens });
+        failedOpens = 0;
+      });
+    } catch (e) {
+      fail(s, e, "bind");
+    }
+  }
+
+  /** Closes the socket (if still current) and schedules a re-open with back-off. */
+  function fail(s: dgram.Socket | undefined, error: unknown, phase: SocketPhase): void {
+    if (s !== socket || closed) return; // a stale socket's late error
+    reportError(error, phase);
+    // A socket that stayed up a while earns a fresh back-off; a flapping one does not.
+    if (bound && Date.now() - boundAtMs >= backoffMs.max) failedOpens = 0;
+    const delayMs = Math.min(backoffMs.max, backoffMs.initial * 2 ** failedOpens);
+    failedOpens++;
+    log.warn(`transponder socket ${phase} failed, re-opening`, { addr: addr.text, error: errorMessage(error), delayMs });
+    if (s) void dispose(s);
+    socket = undefined;
+    bound = false;
+    reopenTimer = setTimeout(open, delayMs);
+  }
+
+  function receive(s: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    try {
+      const receivedMonoNs = process.hrtime.bigint();
+      const receivedUnixNs = nowUnixNs();
+      const decoded = decodeProbe(msg);
+      if (!decoded.ok) {
+        safely("onMalformed", () => events.onMalformed(decoded.reason, msg.length));
+        return;
+      }
+      if (!isRequest(decoded.probe)) {
+        safely("onReply", () => events.onReply(decoded.probe, receivedMonoNs, receivedUnixNs));
+        return;
+      }
+      const from = { address: rinfo.address, port: rinfo.port };
+      let answer = false;
+      safely("shouldAnswer", () => (answer = shouldAnswer(msg, from)));
+      if (answer) reflect(s, makeReply(msg, nowUnixNs(), opts.probeLocation), from);
+    } catch (e) {
+      // Our own bug; keep receiving whatever it was.
+      log.error("transponder failed to handle a datagram", { addr: addr.text, error: errorMessage(e) });
+    }
+  }
+
+  function reflect(s: dgram.Socket, reply: Buffer, to: { address: string; port: number }): void {
+    // A failed answer is counted but never closes the socket: the destination
+    // comes from the network and could be chosen to knock us off the air.
+    const onSent = (error: Error | null): void => {
+      if (error) reportError(error, "send");
+      else safely("onRequestAnswered", () => events.onRequestAnswered());
+    };
+    try {
+      s.send(reply, to.port, to.address, onSent);
+    } catch (e) {
+      reportError(e, "send");
+    }
+  }
+
+  function send(datagram: Buffer): boolean {
+    const s = socket;
+    if (!s || !bound || closed) return false;
+    try {
+      s.send(datagram, probeAddr.port, probeAddr.host, (error) => {
+        if (error) fail(s, error, "send");
+      });
+      return true;
+    } catch (e) {
+      fail(s, e, "send");
+      return false;
+    }
+  }
+
+  function dispose(s: dgram.Socket): Promise<void> {
+    s.removeAllListeners("message");
+    // Late errors of a closing socket are noise; keep a listener so none is unhandled.
+    s.removeAllListeners("error");
+    s.on("error", () => {});
+    return new Promise<void>((resolve) => {
+      try {
+        s.close(() => resolve());
+      } catch {
+        resolve(); // already closed, or never bound
+      }
+    });
+  }
+
+  function close(): Promise<void> {
+    if (closing) return closing;
+    closed = true;
+    if (reopenTimer) clearTimeout(reopenTimer);
+    reopenTimer = undefined;
+    const s = socket;
+    socket = undefined;
+    bound = false;
+    closing = s ? dispose(s) : Promise.resolve();
+    return closing;
+  }
+
+  open();
+  return {
+    send,
+    get bound() {
+      return bound;
+    },
+    close,
+  };
+}
