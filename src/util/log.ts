@@ -1,44 +1,71 @@
-import { createConsola, type ConsolaInstance, type LogType } from "consola";
+import { createConsola, type ConsolaInstance, type LogObject, type LogType } from "consola";
 
 /**
- * One process-wide logger. The CLI sets level and format at start-up; every
- * component takes a tagged child (`logger.withTag("hooks")`).
- * JSON lines go to stdout (one event per line) so init scripts and journald
- * can keep them; the pretty reporter is for terminals.
+ * One process-wide logger. Components take a tagged child at import time
+ * (`logger.withTag("hooks")`); consola copies options into children, so the
+ * level and format live here in module state and one reporter reads them on
+ * every line — configuring after import works.
+ *
+ * JSON lines (default when stdout is not a terminal) go to stdout, one event
+ * per line with `time`, `level`, `component`, `msg` and the event's fields.
  */
 export type LogFormat = "json" | "pretty";
 
 const levels: Record<string, number> = { silent: -999, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
 export const logLevelNames = Object.keys(levels);
 
-export const logger: ConsolaInstance = createConsola({ level: levels.info });
+let currentLevel = levels.info!;
+let currentFormat: LogFormat = process.stdout.isTTY ? "pretty" : "json";
+
+export const logger: ConsolaInstance = createConsola({
+  level: 999, // filtering happens in the reporter, against currentLevel
+  reporters: [{ log: (entry) => report(entry) }],
+});
 
 export function configureLogger(options: { level?: string; format?: LogFormat }): void {
   if (options.level !== undefined) {
     const level = levels[options.level];
     if (level === undefined) throw new Error(`unknown log level ${options.level}`);
-    logger.level = level;
+    currentLevel = level;
   }
-  if (options.format === "json") {
-    logger.setReporters([
-      {
-        log(entry) {
-          const [message, ...rest] = entry.args as unknown[];
-          const fields = rest.length === 1 && typeof rest[0] === "object" && rest[0] !== null ? rest[0] : rest.length ? { args: rest } : {};
-          const line = JSON.stringify({
-            time: entry.date.toISOString(),
-            level: levelName(entry.type),
-            ...(entry.tag ? { component: entry.tag } : {}),
-            msg: typeof message === "string" ? message : JSON.stringify(message),
-            ...fields,
-          });
-          process.stdout.write(line + "\n");
-        },
-      },
-    ]);
+  if (options.format !== undefined) currentFormat = options.format;
+}
+
+function report(entry: LogObject): void {
+  if (entry.level > currentLevel) return;
+  const [message, ...rest] = entry.args as unknown[];
+  const fields =
+    rest.length === 1 && typeof rest[0] === "object" && rest[0] !== null
+      ? (rest[0] as Record<string, unknown>)
+      : rest.length
+        ? { args: rest }
+        : {};
+  const msg = typeof message === "string" ? message : message instanceof Error ? message.message : JSON.stringify(message);
+  const level = levelName(entry.type);
+  if (currentFormat === "json") {
+    const line = JSON.stringify({ time: entry.date.toISOString(), level, ...(entry.tag ? { component: entry.tag } : {}), msg, ...fields });
+    process.stdout.write(line + "\n");
+    return;
   }
+  const extra = Object.keys(fields).length ? " " + JSON.stringify(fields) : "";
+  const time = entry.date.toISOString().slice(11, 23);
+  const stream = entry.level <= 1 ? process.stderr : process.stdout;
+  stream.write(`${time} ${level.toUpperCase().padEnd(5)} ${entry.tag ? `[${entry.tag}] ` : ""}${msg}${extra}\n`);
 }
 
 function levelName(type: LogType): string {
-  return type === "log" || type === "success" || type === "start" || type === "ready" || type === "box" ? "info" : type;
+  switch (type) {
+    case "fatal":
+    case "error":
+      return "error";
+    case "warn":
+      return "warn";
+    case "debug":
+      return "debug";
+    case "trace":
+    case "verbose":
+      return "trace";
+    default:
+      return "info";
+  }
 }
