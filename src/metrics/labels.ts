@@ -1,0 +1,12 @@
+/** Label values known up front, so their series can exist at 0 from the start. */
+
+/** Hook names used as the `hook` label (behaviour.md §4). */
+export const HOOK_NAMES = ["bridge_activate", "bridge_deactivate", "interface_activate", "interface_deactivate"] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+/** `vpnham_hook_runs_total{outcome}` values. */
+export const HOOK_OUTCOMES = ["ok", "failed", "timeout", "dry_run"] as const;
+export type HookOutcome = (typeof HOOK_OUTCOMES)[number];
+/** `vpnham_errors_total{scope}` values known up front (Go's); `job_<hook>` is added per hook. */
+export const ERROR_SCOPES = ["peer_probing", "partner_polling", "status_listener", "system"] as const;
+/** `vpnham_config_reloads_total{outcome}` values. */
+export const RELOAD_OUTCOMES = ["ok", "failed"] as const;
