@@ -1,0 +1,262 @@
+import { randomBytes } from "node:crypto";
+import type { BridgeConfig } from "../config/index.ts";
+import { interfaceIp, placeholderValues } from "../hooks/placeholders.ts";
+import { createHookScheduler, type HookScheduler } from "../hooks/scheduler.ts";
+import type { HookEvent, HookRunReport } from "../hooks/types.ts";
+import type { Metrics } from "../metrics/registry.ts";
+import { initialPartnerHealth, partnerSample, type PartnerHealthState } from "../monitor/partner-health.ts";
+import type { TunnelVerdict } from "../monitor/tunnel-health.ts";
+import { pollOutcomeLabel, type PollOutcome } from "../partner/outcome.ts";
+import { createPartnerPoller } from "../partner/poller.ts";
+import { startStatusServer } from "../partner/server.ts";
+import type { BridgeStatus } from "../partner/status-body.ts";
+import { initialRoles, step, type RolesEffect, type RolesEvent, type RolesState } from "../roles/roles.ts";
+import { errorMessage } from "../util/errors.ts";
+import { logger } from "../util/log.ts";
+import { monotonicMs, startTicker, type Ticker } from "../util/ticker.ts";
+import { buildStatus, initialSinceTimes, updateSinceTimes, type SinceTimes } from "./status.ts";
+import { TunnelRuntime } from "./tunnel.ts";
+
+export interface BridgeRuntimeOptions {
+  config: BridgeConfig;
+  metrics: Metrics;
+  dryRun: boolean;
+  onHookReport?: (bridge: string, report: HookRunReport) => void;
+}
+
+/**
+ * The shell around one bridge: its tunnels, the partner poller, the status
+ * server, the hook queue and the pure role state machine. Every input goes
+ * through `dispatch`, which steps the state machine and carries out effects;
+ * nothing here waits for a hook.
+ */
+export class BridgeRuntime {
+  readonly name: string;
+  /** src_uuid of our probes: 16 random bytes per process start, as in Go. */
+  private readonly bridgeId = randomBytes(16);
+  private roles: RolesState;
+  private partner: PartnerHealthState;
+  /** The partner's last report, only while its latest poll succeeded. */
+  private partnerReport: BridgeStatus | null = null;
+  private splitBrain = false;
+  private readonly since: SinceTimes;
+  private readonly tunnels: TunnelRuntime[];
+  private readonly hooks: HookScheduler;
+  private pollTicker: Ticker | undefined;
+  private pollInFlight = false;
+  private poller: ReturnType<typeof createPartnerPoller> | undefined;
+  private statusServer: { port: number; close(): Promise<void> } | undefined;
+  private recheckTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastPollProblem = "";
+  private stopped = false;
+  private readonly log;
+
+  constructor(private readonly options: BridgeRuntimeOptions) {
+    const { config, metrics } = options;
+    this.name = config.name;
+    this.log = logger.withTag(`bridge ${config.name}`);
+    const configuredActive = config.tunnels.find((t) => t.role === "active")!;
+    this.roles = initialRoles({
+      role: config.role,
+      tunnels: config.tunnels.map((t) => t.name),
+      configuredActiveTunnel: configuredActive.name,
+      preemptDelayMs: config.preemptDelayMs,
+    });
+    this.partner = initialPartnerHealth(config.role, config.partnerThresholdDown, config.partnerThresholdUp);
+    this.since = initialSinceTimes(config.tunnels.map((t) => t.name), Date.now());
+    this.tunnels = config.tunnels.map(
+      (tunnel) =>
+        new TunnelRuntime({
+          bridgeName: config.name,
+          bridgeId: this.bridgeId,
+          probeIntervalMs: config.probeIntervalMs,
+          probeLocation: config.probeLocation,
+          config: tunnel,
+          metrics,
+          onVerdict: (name, verdict) => this.onTunnelVerdict(name, verdict),
+        }),
+    );
+    this.hooks = createHookScheduler({
+      bridgeName: config.name,
+      hooks: config.hooks,
+      timeoutMs: config.scriptsTimeoutMs,
+      dryRun: options.dryRun,
+      valuesFor: (event) => this.placeholderValuesFor(event),
+      onResult: (report) => this.onHookResult(report),
+    });
+  }
+
+  get state(): RolesState {
+    return this.roles;
+  }
+
+  async start(): Promise<void> {
+    const { config, metrics } = this.options;
+    this.statusServer = await startStatusServer({
+      addr: config.statusAddr,
+      getStatus: () => this.status(),
+      onRequest: (code) => metrics.httpRequests.inc({ server: "status", code: String(code) }),
+    });
+    for (const t of this.tunnels) t.start();
+    this.poller = createPartnerPoller({
+      url: config.partnerUrl,
+      timeoutMs: config.partnerStatusTimeoutMs,
+      expectedName: config.name,
+      ownRole: config.role,
+      localAddress: config.partnerPollingInterface ? interfaceIp(config.partnerPollingInterface) || undefined : undefined,
+    });
+    // Polling runs on its own timer: a slow partner never delays probes.
+    this.pollTicker = startTicker(config.probeIntervalMs, () => this.pollPartner(), {
+      name: "partner poll",
+      onError: (error) => this.countError("partner_polling", error),
+    });
+    this.publishGauges();
+    this.log.info(`bridge started`, { bridge: config.name, role: config.role, status: config.statusAddr.text });
+  }
+
+  /** Stop probing and serving; let a running hook finish within its timeout. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.pollTicker?.stop();
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
+    this.poller?.close();
+    await Promise.all([...this.tunnels.map((t) => t.stop()), this.statusServer?.close()]);
+    await this.hooks.stop();
+  }
+
+  /** Wait until queued hooks have run (tests, shutdown). */
+  hooksIdle(): Promise<void> {
+    return this.hooks.idle();
+  }
+
+  status(): BridgeStatus {
+    return buildStatus(this.name, this.roles, this.since, { partnerUp: this.partner.up, splitBrain: this.splitBrain });
+  }
+
+  private onTunnelVerdict(name: string, verdict: TunnelVerdict): void {
+    this.dispatch({ type: "tunnel", name, up: verdict === "up", nowMs: monotonicMs() });
+  }
+
+  private async pollPartner(): Promise<void> {
+    if (this.pollInFlight || !this.poller) return; // the previous poll is still bounded by its timeout
+    this.pollInFlight = true;
+    let outcome: PollOutcome;
+    try {
+      outcome = await this.poller.poll();
+    } finally {
+      this.pollInFlight = false;
+    }
+    if (this.stopped) return; // a poll cut short by stop() says nothing about the partner
+    const { metrics } = this.options;
+    metrics.partnerPolls.inc({ bridge: this.name, outcome: pollOutcomeLabel(outcome) });
+    if (!outcome.ok) {
+      metrics.errors.inc({ scope: "partner_polling", bridge: this.name });
+      const problem = `${outcome.reason}: ${outcome.detail}`;
+      // Mismatches are configuration errors: loud. Plain unreachability: once per change.
+      if (outcome.reason === "name_mismatch" || outcome.reason === "role_mismatch") {
+        this.log.error(`partner configuration mismatch (${problem}); treating the partner as down`);
+      } else if (problem !== this.lastPollProblem) {
+        this.log.warn(`partner poll failed: ${problem}`);
+      }
+      this.lastPollProblem = problem;
+    } else this.lastPollProblem = "";
+    this.partnerReport = outcome.ok ? outcome.status : null;
+    const sample = partnerSample(this.partner, outcome.ok && outcome.status.up);
+    this.partner = sample.state;
+    if (sample.changed !== undefined) {
+      this.log.info(`partner ${sample.changed ? "up" : "down"}`, { bridge: this.name, partner_up: sample.changed });
+      this.dispatch({ type: "partner", up: sample.changed, nowMs: monotonicMs() });
+    } else this.publishGauges();
+  }
+
+  /** Step the pure state machine and carry out its effects. */
+  private dispatch(event: RolesEvent): void {
+    const before = this.roles;
+    const { state, effects } = step(before, event);
+    this.roles = state;
+    updateSinceTimes(this.since, before, state, Date.now());
+    for (const effect of effects) this.carryOut(effect);
+    this.publishGauges();
+  }
+
+  private carryOut(effect: RolesEffect): void {
+    const { metrics } = this.options;
+    if (effect.type === "recheck") {
+      if (this.recheckTimer) clearTimeout(this.recheckTimer);
+      this.recheckTimer = setTimeout(
+        () => this.dispatch({ type: "tick", nowMs: monotonicMs() }),
+        Math.max(0, effect.atMs - monotonicMs()),
+      );
+      return;
+    }
+    const tunnel = "tunnel" in effect ? effect.tunnel : "";
+    const to = effect.type.endsWith("_activate") ? "active" : "inactive";
+    metrics.roleTransitions.inc({ bridge: this.name, tunnel, to, reason: effect.reason });
+    metrics.lastRoleChange.set({ bridge: this.name }, Date.now() / 1000);
+    this.log.info(`${tunnel ? `tunnel ${tunnel}` : "bridge"} → ${to} (${effect.reason})`, {
+      bridge: this.name,
+      ...(tunnel ? { tunnel } : {}),
+      from: to === "active" ? "inactive" : "active",
+      to,
+      reason: effect.reason,
+    });
+    const event: HookEvent = { hook: effect.type, reason: effect.reason, ...(tunnel ? { tunnel } : {}) };
+    this.hooks.emit(event);
+  }
+
+  private publishGauges(): void {
+    const { metrics } = this.options;
+    const b = { bridge: this.name };
+    const up = this.roles.tunnels.some((t) => t.up);
+    const report = this.partnerReport;
+    // Counts for the pair as this host sees it: itself plus the partner's fresh report.
+    metrics.bridgeActive.set(b, Number(this.roles.bridgeActive) + Number(report?.active === true));
+    metrics.bridgeUp.set(b, Number(up) + Number(report?.up === true));
+    metrics.partnerUp.set(b, Number(this.partner.up));
+    const splitBrain = this.roles.bridgeActive && report?.active === true;
+    if (splitBrain !== this.splitBrain) {
+      if (splitBrain) this.log.warn("split brain: the partner reports itself active too", { bridge: this.name });
+      else this.log.info("split brain healed", { bridge: this.name });
+      this.splitBrain = splitBrain;
+    }
+    metrics.splitBrain.set(b, Number(splitBrain));
+    for (const t of this.roles.tunnels) {
+      const l = { bridge: this.name, tunnel: t.name };
+      metrics.tunnelUp.set(l, Number(t.up));
+      metrics.tunnelActive.set(l, Number(this.roles.activeTunnel === t.name));
+    }
+  }
+
+  private placeholderValuesFor(event: HookEvent): Record<string, string> {
+    const { config } = this.options;
+    const tunnel = config.tunnels.find((t) => t.name === event.tunnel);
+    return placeholderValues({
+      bridgeInterface: config.bridgeInterface,
+      peerCidrs: config.peerCidrs,
+      // On a host without the interface (the loopback demo) fall back to the configured address.
+      bridgeInterfaceIp: interfaceIp(config.bridgeInterface, config.statusAddr.host),
+      ...(tunnel ? { tunnelInterface: tunnel.name, tunnelInterfaceIp: interfaceIp(tunnel.name, tunnel.addr.host) } : {}),
+    });
+  }
+
+  private onHookResult(report: HookRunReport): void {
+    const { metrics } = this.options;
+    const hook = report.event.hook;
+    const outcome = report.dryRun
+      ? "dry_run"
+      : report.results.some((r) => r.timedOut)
+        ? "timeout"
+        : report.ok
+          ? "ok"
+          : "failed";
+    metrics.hookRuns.inc({ bridge: this.name, hook, outcome });
+    metrics.hookDuration.observe({ bridge: this.name, hook }, report.durationMs / 1000);
+    if (!report.ok) metrics.errors.inc({ scope: `job_${hook}`, bridge: this.name });
+    this.options.onHookReport?.(this.name, report);
+  }
+
+  private countError(scope: string, error: unknown): void {
+    this.options.metrics.errors.inc({ scope, bridge: this.name });
+    this.log.error(`${scope}: ${errorMessage(error)}`);
+  }
+}

@@ -1,0 +1,66 @@
+import type { RolesState } from "../roles/roles.ts";
+import { formatGoTime, type BridgeStatus } from "../partner/status-body.ts";
+
+/**
+ * Wall-clock times (ms since epoch) of the last change of each flag. They
+ * start at the bridge's start time so `*_since` is never the zero time
+ * (the Go original never sets the bridge's `up_since`).
+ */
+export interface SinceTimes {
+  bridgeActiveMs: number;
+  bridgeUpMs: number;
+  tunnels: Map<string, { activeMs: number; upMs: number }>;
+}
+
+export function initialSinceTimes(tunnels: readonly string[], nowMs: number): SinceTimes {
+  return {
+    bridgeActiveMs: nowMs,
+    bridgeUpMs: nowMs,
+    tunnels: new Map(tunnels.map((t) => [t, { activeMs: nowMs, upMs: nowMs }])),
+  };
+}
+
+/** Record, in place, the changes between two role states (the shell owns SinceTimes). */
+export function updateSinceTimes(since: SinceTimes, before: RolesState, after: RolesState, nowMs: number): void {
+  if (before.bridgeActive !== after.bridgeActive) since.bridgeActiveMs = nowMs;
+  const upBefore = before.tunnels.some((t) => t.up);
+  const upAfter = after.tunnels.some((t) => t.up);
+  if (upBefore !== upAfter) since.bridgeUpMs = nowMs;
+  after.tunnels.forEach((t, i) => {
+    const entry = since.tunnels.get(t.name);
+    if (!entry) return;
+    if (before.tunnels[i]?.up !== t.up) entry.upMs = nowMs;
+    const wasActive = before.activeTunnel === t.name;
+    if (wasActive !== (after.activeTunnel === t.name)) entry.activeMs = nowMs;
+  });
+}
+
+/** The `/status` body (protocol.md §2), plus our extra fields the Go client ignores. */
+export function buildStatus(
+  name: string,
+  roles: RolesState,
+  since: SinceTimes,
+  extra: { partnerUp: boolean; splitBrain: boolean },
+): BridgeStatus {
+  const interfaces: BridgeStatus["interfaces"] = {};
+  for (const t of roles.tunnels) {
+    const s = since.tunnels.get(t.name)!;
+    interfaces[t.name] = {
+      active: roles.activeTunnel === t.name,
+      active_since: formatGoTime(s.activeMs),
+      up: t.up,
+      up_since: formatGoTime(s.upMs),
+    };
+  }
+  return {
+    name,
+    role: roles.role,
+    active: roles.bridgeActive,
+    active_since: formatGoTime(since.bridgeActiveMs),
+    up: roles.tunnels.some((t) => t.up),
+    up_since: formatGoTime(since.bridgeUpMs),
+    interfaces,
+    partner_up: extra.partnerUp,
+    split_brain: extra.splitBrain,
+  };
+}

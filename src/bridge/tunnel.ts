@@ -1,0 +1,142 @@
+import { randomBytes } from "node:crypto";
+import type { TunnelConfig } from "../config/index.ts";
+import type { Metrics } from "../metrics/registry.ts";
+import {
+  beginProbe,
+  initialTunnelHealth,
+  probeSendFailed,
+  replyReceived,
+  type HealthResult,
+  type TunnelHealthState,
+  type TunnelVerdict,
+} from "../monitor/tunnel-health.ts";
+import { GO_ZERO_TIME, nowUnixNs } from "../probe/gotime.ts";
+import { startTransponder, type Transponder } from "../probe/transponder.ts";
+import { encodeProbe, type Probe } from "../probe/wire.ts";
+import { errorMessage } from "../util/errors.ts";
+import { logger } from "../util/log.ts";
+import { startTicker, type Ticker } from "../util/ticker.ts";
+
+/**
+ * The shell around one tunnel: a probe ticker, the UDP transponder and the
+ * pure health monitor. It reports verdict changes; it decides no roles.
+ */
+export interface TunnelRuntimeOptions {
+  bridgeName: string;
+  bridgeId: Buffer;
+  probeIntervalMs: number;
+  probeLocation: string;
+  config: TunnelConfig;
+  metrics: Metrics;
+  onVerdict(tunnel: string, verdict: TunnelVerdict): void;
+}
+
+const NS_PER_US = 1000n;
+
+export class TunnelRuntime {
+  readonly name: string;
+  /** Echoed by the responder as dst_uuid: tells our replies from anyone else's. */
+  readonly tunnelId = randomBytes(16);
+  private health: TunnelHealthState;
+  private transponder: Transponder | undefined;
+  private ticker: Ticker | undefined;
+  private readonly log;
+  private readonly labels: { bridge: string; tunnel: string };
+
+  constructor(private readonly options: TunnelRuntimeOptions) {
+    this.name = options.config.name;
+    this.health = initialTunnelHealth(options.config.thresholdDown, options.config.thresholdUp);
+    this.labels = { bridge: options.bridgeName, tunnel: this.name };
+    this.log = logger.withTag(`tunnel ${options.bridgeName}/${this.name}`);
+  }
+
+  get verdict(): TunnelVerdict {
+    return this.health.verdict;
+  }
+
+  get healthState(): TunnelHealthState {
+    return this.health;
+  }
+
+  start(): void {
+    const { config, metrics } = this.options;
+    this.transponder = startTransponder({
+      addr: config.addr,
+      probeAddr: config.probeAddr,
+      probeLocation: this.options.probeLocation,
+      events: {
+        onReply: (probe, _monoNs, receivedUnixNs) => this.onReply(probe, receivedUnixNs),
+        onRequestAnswered: () => {},
+        onMalformed: (reason) => metrics.datagramsMalformed.inc({ ...this.labels, reason }),
+        onSocketError: (error, phase) => {
+          metrics.errors.inc({ scope: "peer_probing", bridge: this.options.bridgeName });
+          this.log.warn(`socket ${phase} error on ${config.addr.text}: ${errorMessage(error)}`);
+        },
+      },
+    });
+    this.ticker = startTicker(this.options.probeIntervalMs, () => this.sendProbe(), {
+      name: `probe ${this.name}`,
+      onError: (error) => {
+        metrics.errors.inc({ scope: "peer_probing", bridge: this.options.bridgeName });
+        this.log.error(`probe tick failed: ${errorMessage(error)}`);
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.ticker?.stop();
+    await this.transponder?.close();
+  }
+
+  private sendProbe(): void {
+    const { metrics } = this.options;
+    // Recorded as in flight before the datagram leaves, so a fast reply can't be lost.
+    const begun = beginProbe(this.health);
+    this.apply(begun);
+    const probe: Probe = {
+      sequence: begun.sequence,
+      srcUuid: this.options.bridgeId,
+      srcTime: { unixNs: nowUnixNs(), offsetMin: -1 },
+      srcLocation: this.options.probeLocation,
+      dstUuid: this.tunnelId,
+      dstTime: GO_ZERO_TIME,
+      dstLocation: "",
+    };
+    metrics.probesSent.inc(this.labels);
+    if (!this.transponder?.send(encodeProbe(probe))) this.apply(probeSendFailed(this.health, begun.sequence));
+  }
+
+  private onReply(probe: Probe, receivedUnixNs: bigint): void {
+    const { metrics, bridgeName } = this.options;
+    if (!probe.srcUuid.equals(this.options.bridgeId) || !probe.dstUuid.equals(this.tunnelId)) {
+      // Somebody else's reply (or a spoof): never counts.
+      metrics.datagramsMalformed.inc({ ...this.labels, reason: "foreign_reply" });
+      return;
+    }
+    const result = replyReceived(this.health, probe.sequence);
+    if (result.outcome !== "returned") {
+      if (result.outcome === "late") metrics.probesLate.inc(this.labels);
+      else metrics.datagramsMalformed.inc({ ...this.labels, reason: `reply_${result.outcome}` });
+      return;
+    }
+    metrics.probesReturned.inc(this.labels);
+    const latencyLabels = {
+      ...this.labels,
+      probe_location_src: probe.srcLocation,
+      probe_location_dst: probe.dstLocation,
+    };
+    metrics.latencyForward.observe(latencyLabels, Number((probe.dstTime.unixNs - probe.srcTime.unixNs) / NS_PER_US));
+    metrics.latencyReturn.observe(latencyLabels, Number((receivedUnixNs - probe.dstTime.unixNs) / NS_PER_US));
+    metrics.latencyRoundTrip.observe({ bridge: bridgeName, tunnel: this.name }, Number((receivedUnixNs - probe.srcTime.unixNs) / NS_PER_US));
+    this.apply(result);
+  }
+
+  private apply(result: HealthResult): void {
+    this.health = result.state;
+    if (result.newlyFailed > 0) this.options.metrics.probesFailed.inc(this.labels, result.newlyFailed);
+    if (result.changed) {
+      this.log.info(`tunnel ${result.changed}`, { bridge: this.options.bridgeName, tunnel: this.name, verdict: result.changed });
+      this.options.onVerdict(this.name, result.changed);
+    }
+  }
+}

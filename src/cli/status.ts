@@ -1,0 +1,59 @@
+import { defineCommand } from "citty";
+import { parseStatusBody, type BridgeStatus } from "../partner/status-body.ts";
+import { UserError, errorMessage } from "../util/errors.ts";
+import { runCli } from "./common.ts";
+
+export default defineCommand({
+  meta: { name: "status", description: "Show a bridge's /status (a partner's or our own) as a table" },
+  args: {
+    url: { type: "positional", description: "Status URL, e.g. http://10.0.0.2:8080/", required: true },
+    json: { type: "boolean", description: "Print the raw JSON body" },
+    timeout: { type: "string", description: "Request timeout in ms", default: "3000" },
+  },
+  run: ({ args }) =>
+    runCli(async () => {
+      const url = statusUrl(args.url);
+      let text: string;
+      try {
+        const response = await fetch(url, {
+          headers: { accept: "application/json" },
+          signal: AbortSignal.timeout(Number(args.timeout)),
+        });
+        text = await response.text();
+        if (response.status !== 200) throw new UserError(`${url}: HTTP ${response.status}`);
+      } catch (error) {
+        if (error instanceof UserError) throw error;
+        throw new UserError(`${url}: ${errorMessage(error)}`);
+      }
+      const parsed = parseStatusBody(text);
+      if (!parsed.ok) throw new UserError(`${url}: not a vpnham status body (${parsed.reason})`);
+      process.stdout.write(args.json ? JSON.stringify(parsed.status, null, 2) + "\n" : formatStatus(parsed.status));
+    }),
+});
+
+/** `http://h:8080/` and `http://h:8080` both mean `/status`, as for partner_url. */
+export function statusUrl(base: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new UserError(`${base}: not a URL (expected e.g. http://10.0.0.2:8080/)`);
+  }
+  if (!url.pathname.endsWith("/status")) url.pathname = url.pathname.replace(/\/?$/, "/status");
+  return url.toString();
+}
+
+export function formatStatus(s: BridgeStatus): string {
+  const yes = (b: boolean) => (b ? "yes" : "no");
+  const rows: string[][] = [["", "active", "since", "up", "since"]];
+  rows.push([`bridge ${s.name} (${s.role})`, yes(s.active), s.active_since, yes(s.up), s.up_since]);
+  for (const [name, t] of Object.entries(s.interfaces)) {
+    rows.push([`  tunnel ${name}`, yes(t.active), t.active_since, yes(t.up), t.up_since]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  const extra = s as BridgeStatus & { partner_up?: boolean; split_brain?: boolean };
+  if (extra.partner_up !== undefined) lines.push(`partner up: ${yes(extra.partner_up)}`);
+  if (extra.split_brain) lines.push("SPLIT BRAIN: the partner is active too");
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,96 @@
+/**
+ * The internal configuration model every component uses; both YAML shapes normalise onto it.
+ * Declared as zod schemas so the types come from one place (and tests can check a result).
+ */
+import { z } from "zod";
+import { hookNames } from "./placeholders.ts";
+
+const roleModel = z.enum(["active", "standby"]);
+
+export const hostPortModel = z.object({
+  /** Canonical IP text without brackets. */
+  host: z.string(),
+  port: z.number().int().min(1).max(65535),
+  family: z.union([z.literal(4), z.literal(6)]),
+  /** As written in the config, e.g. "[::1]:8080". */
+  text: z.string(),
+});
+
+export const reapplyModel = z.object({
+  initialDelayMs: z.number().min(1000),
+  maximumDelayMs: z.number(),
+  factor: z.number().min(1),
+});
+
+export const cloudModel = z.object({
+  aws: z.object({ timeoutMs: z.number(), routeTables: z.array(z.string()) }).optional(),
+  gcp: z
+    .object({
+      routeIdPrefix: z.string().optional(),
+      routePriority: z.number().int(),
+      routeTags: z.array(z.string()),
+      timeoutMs: z.number(),
+    })
+    .optional(),
+});
+
+export const hookModel = z.object({
+  /** argv lists, run in order without a shell; placeholders not yet substituted. */
+  commands: z.array(z.array(z.string()).min(1)),
+  /** Present only when enabled (initial delay > 0). */
+  reapply: reapplyModel.optional(),
+  /** Cloud route updates: accepted and kept, not implemented yet. */
+  cloud: cloudModel.optional(),
+});
+
+export const tunnelModel = z.object({
+  name: z.string(),
+  role: roleModel,
+  addr: hostPortModel,
+  probeAddr: hostPortModel,
+  thresholdDown: z.number().int().min(2).max(100),
+  thresholdUp: z.number().int().min(2).max(100),
+});
+
+export const bridgeModel = z.object({
+  name: z.string(),
+  role: roleModel,
+  bridgeInterface: z.string(),
+  /** peer_cidr first, then extra_peer_cidrs; network addresses in canonical text. */
+  peerCidrs: z.array(z.string()).min(1),
+  statusAddr: hostPortModel,
+  partnerUrl: z.string(),
+  partnerPollingInterface: z.string().optional(),
+  partnerStatusTimeoutMs: z.number().positive(),
+  partnerThresholdDown: z.number().int().min(2).max(100),
+  partnerThresholdUp: z.number().int().min(2).max(100),
+  probeIntervalMs: z.number().positive(),
+  probeLocation: z.string(),
+  secondaryInterfaces: z.array(z.string()),
+  /** In configuration order: the order of failover. */
+  tunnels: z.array(tunnelModel).min(1),
+  scriptsTimeoutMs: z.number().positive(),
+  hooks: z.record(z.enum(hookNames), hookModel),
+  /** How long the configured-active tunnel/bridge must stay up before it takes its role back. */
+  preemptDelayMs: z.number().min(0),
+  /** Shared secret for probes and status; never log it. */
+  secret: z.string().min(1).optional(),
+});
+
+export const configModel = z.object({
+  bridges: z.array(bridgeModel),
+  metrics: z.object({
+    listenAddr: hostPortModel,
+    latencyBucketsCount: z.number().int(),
+    maxLatencyUs: z.number().int(),
+  }),
+  dryRun: z.boolean(),
+});
+
+export type HostPort = z.output<typeof hostPortModel>;
+export type Reapply = z.output<typeof reapplyModel>;
+export type HookConfig = z.output<typeof hookModel>;
+export type TunnelConfig = z.output<typeof tunnelModel>;
+export type BridgeConfig = z.output<typeof bridgeModel>;
+export type Config = z.output<typeof configModel>;
+export type Role = z.output<typeof roleModel>;

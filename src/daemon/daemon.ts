@@ -1,0 +1,110 @@
+import { isDeepStrictEqual } from "node:util";
+import { BridgeRuntime } from "../bridge/bridge.ts";
+import type { BridgeConfig, Config } from "../config/index.ts";
+import type { HookRunReport } from "../hooks/types.ts";
+import { createMetrics, initBridge, removeBridge, startEventLoopLagMonitor, type Metrics } from "../metrics/registry.ts";
+import { startMetricsServer } from "../metrics/server.ts";
+import { logger } from "../util/log.ts";
+import { VERSION } from "../version.ts";
+
+/**
+ * One process, several bridges, one metrics endpoint. Reload replaces only
+ * bridges whose settings changed, so the others keep their probe history,
+ * verdicts and roles.
+ */
+export interface Daemon {
+  readonly metrics: Metrics;
+  readonly metricsPort: number;
+  bridges(): ReadonlyMap<string, BridgeRuntime>;
+  reload(config: Config): Promise<{ started: string[]; stopped: string[]; restarted: string[]; kept: string[] }>;
+  stop(): Promise<void>;
+}
+
+const log = logger.withTag("daemon");
+
+export interface DaemonOptions {
+  /** Overrides the config's `dry_run`. */
+  dryRun?: boolean;
+  /** Every hook run, after it finished (the demo and tests watch these). */
+  onHookReport?: (bridge: string, report: HookRunReport) => void;
+}
+
+export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
+  const metrics = createMetrics({
+    latencyBucketsCount: config.metrics.latencyBucketsCount,
+    maxLatencyUs: config.metrics.maxLatencyUs,
+    version: VERSION,
+  });
+  const dryRun = options.dryRun ?? config.dryRun;
+  const running = new Map<string, { config: BridgeConfig; runtime: BridgeRuntime }>();
+  let current = config;
+
+  const startBridge = async (bridge: BridgeConfig): Promise<void> => {
+    initBridge(metrics, bridge.name, bridge.tunnels.map((t) => t.name));
+    const runtime = new BridgeRuntime({ config: bridge, metrics, dryRun, onHookReport: options.onHookReport });
+    await runtime.start();
+    running.set(bridge.name, { config: bridge, runtime });
+  };
+  const stopBridge = async (name: string): Promise<void> => {
+    const entry = running.get(name);
+    if (!entry) return;
+    running.delete(name);
+    await entry.runtime.stop();
+    removeBridge(metrics, name);
+  };
+
+  const metricsServer = await startMetricsServer({ addr: config.metrics.listenAddr, metrics });
+  const stopLagMonitor = startEventLoopLagMonitor(metrics, 500);
+  try {
+    for (const bridge of config.bridges) await startBridge(bridge);
+  } catch (error) {
+    await Promise.all([...running.keys()].map(stopBridge));
+    stopLagMonitor();
+    await metricsServer.close();
+    throw error;
+  }
+  log.info(`vpnham ${VERSION} running`, {
+    bridges: config.bridges.map((b) => b.name),
+    metrics: `http://${config.metrics.listenAddr.text}/metrics`,
+    dry_run: dryRun,
+  });
+
+  return {
+    metrics,
+    metricsPort: metricsServer.port,
+    bridges: () => new Map([...running].map(([name, e]) => [name, e.runtime])),
+    async reload(next) {
+      const result = { started: [] as string[], stopped: [] as string[], restarted: [] as string[], kept: [] as string[] };
+      if (!isDeepStrictEqual(next.metrics, current.metrics)) {
+        log.warn("metrics settings changed: they take effect at the next restart");
+      }
+      const wanted = new Map(next.bridges.map((b) => [b.name, b]));
+      for (const name of [...running.keys()]) {
+        if (!wanted.has(name)) {
+          await stopBridge(name);
+          result.stopped.push(name);
+        }
+      }
+      for (const bridge of next.bridges) {
+        const entry = running.get(bridge.name);
+        if (entry && isDeepStrictEqual(entry.config, bridge)) {
+          result.kept.push(bridge.name);
+          continue;
+        }
+        if (entry) {
+          await stopBridge(bridge.name);
+          result.restarted.push(bridge.name);
+        } else result.started.push(bridge.name);
+        await startBridge(bridge);
+      }
+      current = { ...next, metrics: current.metrics };
+      log.info("configuration reloaded", result);
+      return result;
+    },
+    async stop() {
+      await Promise.all([...running.keys()].map(stopBridge));
+      stopLagMonitor();
+      await metricsServer.close();
+    },
+  };
+}
