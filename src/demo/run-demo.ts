@@ -25,7 +25,14 @@ export interface DemoWorld {
   stop(): Promise<void>;
 }
 
-export async function startDemoWorld(options: Pick<DemoOptions, "timing" | "print">): Promise<DemoWorld> {
+export interface WorldOptions {
+  timing: DemoTiming;
+  print: (line: string) => void;
+  /** The shell line each hook runs; `event` already holds the hook's placeholders. Default: echo. */
+  hookLine?: (host: HostName, event: string) => string;
+}
+
+export async function startDemoWorld(options: WorldOptions): Promise<DemoWorld> {
   const world: DemoWorld = {
     daemons: new Map(),
     links: new Map(),
@@ -49,8 +56,9 @@ export async function startDemoWorld(options: Pick<DemoOptions, "timing" | "prin
   return world;
 }
 
-export async function startHost(world: DemoWorld, host: HostName, options: Pick<DemoOptions, "timing" | "print">) {
-  const yaml = hostConfigYaml(host, options.timing, (event) => `echo "${host}: ${event}"`);
+export async function startHost(world: DemoWorld, host: HostName, options: WorldOptions) {
+  const hookLine = options.hookLine ?? ((h: HostName, event: string) => `echo "${h}: ${event}"`);
+  const yaml = hostConfigYaml(host, options.timing, (event) => hookLine(host, event));
   const { config } = parseConfig(yaml, `demo:${host}`);
   const daemon = await startDaemon(config, {
     onHookReport: (_bridge: string, report: HookRunReport) => {
@@ -77,7 +85,7 @@ function roles(world: DemoWorld, host: HostName) {
   return world.daemons.get(host)?.bridges().get(hosts[host].bridge)?.state;
 }
 
-export async function runDemoStory(world: DemoWorld, options: DemoOptions): Promise<void> {
+export async function runDemoStory(world: DemoWorld, options: DemoOptions & WorldOptions): Promise<void> {
   const { print } = options;
   const table = () => {
     for (const host of hostNames) print(`    ${host.padEnd(14)} ${describeHost(world, host)}`);

@@ -1,0 +1,92 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { describeConfigSchema, hookNames } from "../../src/config/index.ts";
+
+const bridge = "bridges.<bridge>";
+const tunnel = `${bridge}.tunnel_interfaces.<ifname>`;
+const reapply = (hook: string) => ["", ".initial_delay", ".maximum_delay", ".factor"].map((k) => `${bridge}.reconcile.${hook}.reapply${k}`);
+
+const everyKey = [
+  "bridges",
+  bridge,
+  ...[
+    "role",
+    "bridge_interface",
+    "peer_cidr",
+    "extra_peer_cidrs",
+    "secondary_interfaces",
+    "status_addr",
+    "partner_url",
+    "partner_status_url",
+    "partner_polling_interface",
+    "partner_status_timeout",
+    "partner_status_threshold_down",
+    "partner_status_threshold_up",
+    "probe_interval",
+    "probe_location",
+    "tunnel_interfaces",
+    "scripts_timeout",
+    "scripts",
+    "reconcile",
+    "preempt_delay",
+    "secret",
+    "secret_file",
+  ].map((k) => `${bridge}.${k}`),
+  tunnel,
+  ...["role", "addr", "probe_addr", "threshold_down", "threshold_up"].map((k) => `${tunnel}.${k}`),
+  ...hookNames.map((h) => `${bridge}.scripts.${h}`),
+  `${bridge}.reconcile.scripts_timeout`,
+  ...hookNames.flatMap((h) => [`${bridge}.reconcile.${h}`, `${bridge}.reconcile.${h}.script`]),
+  ...reapply("bridge_activate"),
+  ...reapply("interface_activate"),
+  ...["aws", "aws.timeout", "aws.route_tables", "gcp", "gcp.route_id_prefix", "gcp.route_priority", "gcp.route_tags", "gcp.timeout"].map(
+    (k) => `${bridge}.reconcile.bridge_activate.${k}`,
+  ),
+  "metrics",
+  "metrics.listen_addr",
+  "metrics.latency_buckets_count",
+  "metrics.max_latency_us",
+  "default_scripts",
+  ...hookNames.map((h) => `default_scripts.${h}`),
+  "dry_run",
+];
+
+function rows(): Map<string, string[]> {
+  const lines = describeConfigSchema().trimEnd().split("\n");
+  assert.equal(lines[0], "| Key | Type | Default | Description |");
+  assert.equal(lines[1], "|---|---|---|---|");
+  const table = new Map<string, string[]>();
+  for (const line of lines.slice(2)) {
+    const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    assert.equal(cells.length, 4, line);
+    table.set(cells[0]!.replaceAll("`", ""), cells.slice(1));
+  }
+  return table;
+}
+
+test("describeConfigSchema lists every key exactly once, each with a type and a description", () => {
+  const table = rows();
+  for (const key of everyKey) {
+    const row = table.get(key);
+    assert.ok(row, `missing ${key}`);
+    assert.ok(row[0] !== "" && row[2] !== "", `${key} lacks a type or description`);
+  }
+  assert.deepEqual([...table.keys()].sort(), [...everyKey].sort());
+});
+
+test("describeConfigSchema states Go's defaults", () => {
+  const table = rows();
+  const defaultOf = (key: string) => table.get(key)?.[1];
+  assert.equal(defaultOf(`${bridge}.probe_interval`), "15s");
+  assert.equal(defaultOf(`${bridge}.partner_status_timeout`), "1s");
+  assert.equal(defaultOf(`${bridge}.scripts_timeout`), "30s");
+  assert.equal(defaultOf(`${tunnel}.threshold_down`), "5");
+  assert.equal(defaultOf(`${tunnel}.threshold_up`), "2");
+  assert.equal(defaultOf(`${bridge}.partner_status_threshold_down`), "5");
+  assert.equal(defaultOf(`${bridge}.partner_status_threshold_up`), "2");
+  assert.equal(defaultOf("metrics.listen_addr"), "0.0.0.0:8000");
+  assert.equal(defaultOf("metrics.latency_buckets_count"), "33");
+  assert.equal(defaultOf("metrics.max_latency_us"), "1000000");
+  assert.equal(defaultOf(`${bridge}.role`), "required");
+  assert.equal(table.get(`${bridge}.role`)?.[0], "active \\| standby");
+});
