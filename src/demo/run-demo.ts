@@ -19,6 +19,7 @@ export interface DemoOptions {
 }
 
 export interface DemoWorld {
+  readonly options: WorldOptions;
   daemons: Map<HostName, Daemon>;
   links: Map<string, UdpLink>;
   hookLog: string[];
@@ -34,6 +35,7 @@ export interface WorldOptions {
 
 export async function startDemoWorld(options: WorldOptions): Promise<DemoWorld> {
   const world: DemoWorld = {
+    options,
     daemons: new Map(),
     links: new Map(),
     hookLog: [],
@@ -48,7 +50,7 @@ export async function startDemoWorld(options: WorldOptions): Promise<DemoWorld> 
     for (const [name, [a, b]] of Object.entries(links)) {
       world.links.set(name, await startUdpLink(linkEnd(a, b), linkEnd(b, a)));
     }
-    for (const host of hostNames) await startHost(world, host, options);
+    for (const host of hostNames) await startHost(world, host);
   } catch (error) {
     await world.stop();
     throw error;
@@ -56,7 +58,8 @@ export async function startDemoWorld(options: WorldOptions): Promise<DemoWorld> 
   return world;
 }
 
-export async function startHost(world: DemoWorld, host: HostName, options: WorldOptions) {
+export async function startHost(world: DemoWorld, host: HostName): Promise<void> {
+  const { options } = world;
   const hookLine = options.hookLine ?? ((h: HostName, event: string) => `echo "${h}: ${event}"`);
   const yaml = hostConfigYaml(host, options.timing, (event) => hookLine(host, event));
   const { config } = parseConfig(yaml, `demo:${host}`);
@@ -85,7 +88,7 @@ function roles(world: DemoWorld, host: HostName) {
   return world.daemons.get(host)?.bridges().get(hosts[host].bridge)?.state;
 }
 
-export async function runDemoStory(world: DemoWorld, options: DemoOptions & WorldOptions): Promise<void> {
+export async function runDemoStory(world: DemoWorld, options: DemoOptions): Promise<void> {
   const { print } = options;
   const table = () => {
     for (const host of hostNames) print(`    ${host.padEnd(14)} ${describeHost(world, host)}`);
@@ -127,7 +130,7 @@ export async function runDemoStory(world: DemoWorld, options: DemoOptions & Worl
     "host failover",
   );
   print("  → restarting left-active");
-  await startHost(world, "left-active", options);
+  await startHost(world, "left-active");
   await step(
     "5. left-active reclaimed the bridge, left-standby stepped down",
     all(is("left-active", true, "wg00"), is("left-standby", false, "wg11"), is("right-active", true, "wg00"), is("right-standby", false, "wg01")),

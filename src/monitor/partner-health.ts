@@ -1,14 +1,20 @@
 /**
  * Health of the partner from its status polls (behaviour.md §2), pure.
- * Down until the first good run; failures count from the start (the Go
+ * Not up until the first good run; failures count from the start (the Go
  * original ignores failures before first contact and can stall for ever).
+ * Until the first verdict either way the partner is *undecided*, so a
+ * standby starting next to a healthy active doesn't grab the role (and run
+ * bridge_activate) for the few polls it takes to see the active is up.
  */
 export interface PartnerHealthState {
   readonly thresholdDown: number;
   readonly thresholdUp: number;
   readonly up: boolean;
-  /** Consecutive samples disagreeing with `up`. */
-  readonly streak: number;
+  /** A verdict was reached: thresholdUp good or thresholdDown bad samples in a row. */
+  readonly decided: boolean;
+  /** Consecutive good / bad samples, newest included. */
+  readonly goodRun: number;
+  readonly badRun: number;
 }
 
 /** A standby-role bridge uses each threshold + 1 so the active side wins ties (as in Go). */
@@ -18,16 +24,21 @@ export function initialPartnerHealth(
   thresholdUp: number,
 ): PartnerHealthState {
   const extra = role === "standby" ? 1 : 0;
-  return { thresholdDown: thresholdDown + extra, thresholdUp: thresholdUp + extra, up: false, streak: 0 };
+  return { thresholdDown: thresholdDown + extra, thresholdUp: thresholdUp + extra, up: false, decided: false, goodRun: 0, badRun: 0 };
 }
 
+/** `changed` is set when the verdict changes, including the first verdict (undecided → up or down). */
 export function partnerSample(
   state: PartnerHealthState,
   good: boolean,
 ): { state: PartnerHealthState; changed?: boolean } {
-  if (good === state.up) return state.streak === 0 ? { state } : { state: { ...state, streak: 0 } };
-  const streak = state.streak + 1;
-  const needed = good ? state.thresholdUp : state.thresholdDown;
-  if (streak >= needed) return { state: { ...state, up: good, streak: 0 }, changed: good };
-  return { state: { ...state, streak } };
+  const goodRun = good ? state.goodRun + 1 : 0;
+  const badRun = good ? 0 : state.badRun + 1;
+  if ((!state.up || !state.decided) && goodRun >= state.thresholdUp) {
+    return { state: { ...state, up: true, decided: true, goodRun, badRun }, changed: true };
+  }
+  if ((state.up || !state.decided) && badRun >= state.thresholdDown) {
+    return { state: { ...state, up: false, decided: true, goodRun, badRun }, changed: false };
+  }
+  return { state: { ...state, goodRun, badRun } };
 }

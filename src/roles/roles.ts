@@ -22,6 +22,12 @@ export interface RolesState {
   /** In configuration order: failover picks the first up tunnel. */
   readonly tunnels: readonly TunnelRoleInput[];
   readonly partnerUp: boolean;
+  /**
+   * Whether the partner has a verdict yet. A standby stays passive until it
+   * has: otherwise every cold start of a pair would run bridge_activate on
+   * the standby for the few polls it takes to see the active is up.
+   */
+  readonly partnerKnown: boolean;
   readonly activeTunnel: string | null;
   readonly bridgeActive: boolean;
 }
@@ -39,7 +45,7 @@ export type TransitionReason =
   | "no_active_tunnel" // a tunnel came up while none was active
   | "bridge_up" // active role: bridge has a tunnel up
   | "bridge_down" // no tunnel up
-  | "partner_down" // standby role: partner not up, we take over
+  | "partner_down" // standby role: partner judged down, we take over
   | "partner_up"; // standby role: partner back, we step down
 
 export type RolesEffect =
@@ -62,6 +68,7 @@ export function initialRoles(options: {
     preemptDelayMs: options.preemptDelayMs ?? 0,
     tunnels: options.tunnels.map((name) => ({ name, up: false, upSinceMs: null })),
     partnerUp: false,
+    partnerKnown: false,
     activeTunnel: null,
     bridgeActive: false,
   };
@@ -81,7 +88,7 @@ export function step(state: RolesState, event: RolesEvent): { state: RolesState;
       ),
     };
   } else if (event.type === "partner") {
-    next = { ...state, partnerUp: event.up };
+    next = { ...state, partnerUp: event.up, partnerKnown: true };
   }
   return reconcile(next, event.nowMs);
 }
@@ -91,7 +98,7 @@ export function reconcile(state: RolesState, nowMs: number): { state: RolesState
   const effects: RolesEffect[] = [];
   const { tunnel: activeTunnel, reason: tunnelReason, recheckAtMs } = desiredTunnel(state, nowMs);
   const up = bridgeUp(state);
-  const bridgeActive = state.role === "active" ? up : up && !state.partnerUp;
+  const bridgeActive = state.role === "active" ? up : up && state.partnerKnown && !state.partnerUp;
 
   // Order: the old tunnel lets go, then the bridge changes, then the new tunnel takes over.
   if (activeTunnel !== state.activeTunnel && state.activeTunnel !== null) {

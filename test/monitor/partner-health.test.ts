@@ -34,13 +34,30 @@ test("a single good sample resets a bad streak", () => {
   assert.equal(run("active", "++---"), "DUUUD");
 });
 
-test("changed is reported exactly on transitions", () => {
-  let s = initialPartnerHealth("active", 2, 2);
-  const changes: (boolean | undefined)[] = [];
-  for (const good of [true, true, true, false, false, false]) {
-    const r = partnerSample(s, good);
-    s = r.state;
-    changes.push(r.changed);
-  }
-  assert.deepEqual(changes, [undefined, true, undefined, undefined, false, undefined]);
+test("changed is reported exactly on transitions, including the first verdict", () => {
+  const changes = (role: "active" | "standby", samples: boolean[]) => {
+    let s = initialPartnerHealth(role, 2, 2);
+    return samples.map((good) => {
+      const r = partnerSample(s, good);
+      s = r.state;
+      return r.changed;
+    });
+  };
+  assert.deepEqual(changes("active", [true, true, true, false, false, false]), [undefined, true, undefined, undefined, false, undefined]);
+  // Never reached: first verdict "down" after thresholdDown failures.
+  assert.deepEqual(changes("active", [false, false, false]), [undefined, false, undefined]);
+  assert.deepEqual(changes("standby", [false, true, false, false, false]), [undefined, undefined, undefined, undefined, false]);
+});
+
+test("undecided until the first verdict; decided stays", () => {
+  let s = initialPartnerHealth("active", 3, 2);
+  assert.equal(s.decided, false);
+  s = partnerSample(s, true).state;
+  assert.equal(s.decided, false);
+  assert.equal(s.up, false, "one good poll is not up yet");
+  s = partnerSample(s, true).state;
+  assert.equal(s.decided, true);
+  s = partnerSample(partnerSample(partnerSample(s, false).state, false).state, false).state;
+  assert.equal(s.up, false);
+  assert.equal(s.decided, true);
 });

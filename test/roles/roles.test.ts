@@ -20,12 +20,14 @@ function* allStates(n: number): Generator<RolesState> {
     for (let configured = 0; configured < n; configured++)
       for (let upMask = 0; upMask < 1 << n; upMask++)
         for (const partnerUp of [false, true])
+          for (const partnerKnown of [false, true])
           for (const activeTunnel of [null, ...tunnels])
             for (const bridgeActive of [false, true]) {
               const base = initialRoles({ role, tunnels, configuredActiveTunnel: tunnels[configured]! });
               yield {
                 ...base,
                 partnerUp,
+                partnerKnown,
                 activeTunnel,
                 bridgeActive,
                 tunnels: base.tunnels.map((t, i) => ({ ...t, up: (upMask & (1 << i)) !== 0, upSinceMs: upMask & (1 << i) ? 0 : null })),
@@ -53,7 +55,8 @@ function assertInvariants(before: RolesState, event: RolesEvent, after: RolesSta
   assert.equal(after.activeTunnel !== null, up, `some tunnel active iff bridge up: ${ctx}`);
   // Never active while down; role rules.
   if (after.bridgeActive) assert.ok(up, `never active while down: ${ctx}`);
-  const expected = after.role === "active" ? up : up && !after.partnerUp;
+  const expected = after.role === "active" ? up : up && after.partnerKnown && !after.partnerUp;
+  if (event.type === "partner") assert.equal(after.partnerKnown, true);
   assert.equal(after.bridgeActive, expected, `bridge role rule: ${ctx}`);
   // The configured-active tunnel reclaims (no preempt delay here).
   const configured = after.tunnels.find((t) => t.name === after.configuredActiveTunnel)!;
@@ -93,8 +96,8 @@ describe("roles: exhaustive over every state and event", () => {
           checked++;
         }
       }
-      // 2 roles × n configured × 2^n × 2 × (n+1) × 2 states, each with 2n+3 events.
-      assert.equal(checked, 2 * n * 2 ** n * 2 * (n + 1) * 2 * (2 * n + 3));
+      // 2 roles × n configured × 2^n × 2 partnerUp × 2 partnerKnown × (n+1) × 2 states, each with 2n+3 events.
+      assert.equal(checked, 2 * n * 2 ** n * 2 * 2 * (n + 1) * 2 * (2 * n + 3));
     });
   }
 });
@@ -145,7 +148,9 @@ describe("roles: scenarios", () => {
   test("standby steps down when its partner comes up and takes over when it goes", () => {
     let s = initialRoles({ role: "standby", tunnels: ["eth1"], configuredActiveTunnel: "eth1" });
     let r = step(s, { type: "tunnel", name: "eth1", up: true, nowMs: 0 });
-    assert.equal(r.state.bridgeActive, true, "standby with no partner takes over");
+    assert.equal(r.state.bridgeActive, false, "standby waits for a verdict on its partner");
+    r = step(r.state, { type: "partner", up: false, nowMs: 0 });
+    assert.equal(r.state.bridgeActive, true, "standby with a dead partner takes over");
     r = step(r.state, { type: "partner", up: true, nowMs: 1 });
     assert.equal(r.state.bridgeActive, false);
     assert.deepEqual(r.effects, [{ type: "bridge_deactivate", reason: "partner_up" }]);
@@ -157,6 +162,15 @@ describe("roles: scenarios", () => {
       { type: "interface_deactivate", tunnel: "eth1", reason: "active_tunnel_down" },
       { type: "bridge_deactivate", reason: "bridge_down" },
     ]);
+  });
+
+  test("cold start of a pair: the standby never activates when its partner is seen up first", () => {
+    let s = initialRoles({ role: "standby", tunnels: ["eth1"], configuredActiveTunnel: "eth1" });
+    const r1 = step(s, { type: "tunnel", name: "eth1", up: true, nowMs: 0 });
+    const r2 = step(r1.state, { type: "partner", up: true, nowMs: 1 });
+    s = r2.state;
+    assert.deepEqual([...r1.effects, ...r2.effects].map((e) => e.type), ["interface_activate"]);
+    assert.equal(s.bridgeActive, false);
   });
 
   test("preempt delay: reclaim waits until the configured tunnel has been up long enough", () => {
@@ -203,7 +217,7 @@ describe("roles: random walks with preempt delay keep the invariants", () => {
       const up = bridgeUp(s);
       assert.equal(s.activeTunnel !== null, up);
       if (s.activeTunnel !== null) assert.ok(s.tunnels.find((t) => t.name === s.activeTunnel)!.up);
-      assert.equal(s.bridgeActive, up && !s.partnerUp);
+      assert.equal(s.bridgeActive, up && s.partnerKnown && !s.partnerUp);
       const configured = s.tunnels.find((t) => t.name === "b")!;
       if (configured.up && configured.upSinceMs! + 50 <= nowMs) assert.equal(s.activeTunnel, "b");
       if (before.activeTunnel !== s.activeTunnel && s.activeTunnel !== null) {
