@@ -15,7 +15,7 @@ echo "== build (dist/vpnham, used by the binary tests)"
 $bin/bun build.ts || status=1
 
 echo "== bun test"
-$bin/bun test 2>&1 | tee -a "$log"
+$bin/bun test --timeout 120000 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 bun_pass=$(grep -Eo '^ *[0-9]+ pass' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 bun_fail=$(grep -Eo '^ *[0-9]+ fail' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
