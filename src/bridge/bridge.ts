@@ -11,7 +11,7 @@ import { createPartnerPoller } from "../partner/poller.ts";
 import { startStatusServer } from "../partner/server.ts";
 import type { BridgeStatus } from "../partner/status-body.ts";
 import { initialRoles, step, type RolesEffect, type RolesEvent, type RolesState } from "../roles/roles.ts";
-import { errorMessage } from "../util/errors.ts";
+import { errorMessage, listenError } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { monotonicMs, startTicker, type Ticker } from "../util/ticker.ts";
 import { buildStatus, initialSinceTimes, updateSinceTimes, type SinceTimes } from "./status.ts";
@@ -96,6 +96,8 @@ export class BridgeRuntime {
       addr: config.statusAddr,
       getStatus: () => this.status(),
       onRequest: (code) => metrics.httpRequests.inc({ server: "status", code: String(code) }),
+    }).catch((error: unknown) => {
+      throw listenError(`bridges.${config.name}.status_addr`, config.statusAddr.text, error);
     });
     for (const t of this.tunnels) t.start();
     this.poller = createPartnerPoller({

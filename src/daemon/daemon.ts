@@ -4,6 +4,7 @@ import type { BridgeConfig, Config } from "../config/index.ts";
 import type { HookRunReport } from "../hooks/types.ts";
 import { createMetrics, initBridge, removeBridge, startEventLoopLagMonitor, type Metrics } from "../metrics/registry.ts";
 import { startMetricsServer } from "../metrics/server.ts";
+import { listenError } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { VERSION } from "../version.ts";
 
@@ -53,7 +54,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     removeBridge(metrics, name);
   };
 
-  const metricsServer = await startMetricsServer({ addr: config.metrics.listenAddr, metrics });
+  const metricsServer = await startMetricsServer({ addr: config.metrics.listenAddr, metrics }).catch((error: unknown) => {
+    throw listenError("metrics.listen_addr", config.metrics.listenAddr.text, error);
+  });
   const stopLagMonitor = startEventLoopLagMonitor(metrics, 500);
   try {
     for (const bridge of config.bridges) await startBridge(bridge);

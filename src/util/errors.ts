@@ -17,3 +17,14 @@ export class UserError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A listen error (address in use, not on this host, no permission) as a UserError naming the config key. */
+export function listenError(configKey: string, address: string, error: unknown): unknown {
+  const code = (error as { code?: string })?.code;
+  const why: Record<string, string> = {
+    EADDRINUSE: "address already in use",
+    EADDRNOTAVAIL: "address not available on this host",
+    EACCES: "permission denied",
+  };
+  return code && why[code] ? new UserError(`${configKey}: cannot listen on ${address}: ${why[code]}`) : error;
+}

@@ -84,6 +84,22 @@ describe("compiled binary", () => {
     assert.match(r.stderr, /nope\.yaml/);
   });
 
+  test("a busy metrics port is a user error naming the key", async () => {
+    const { createServer } = await import("node:net");
+    const blocker = createServer();
+    await new Promise<void>((res) => blocker.listen(18001, "127.66.0.9", () => res()));
+    try {
+      const file = join(dir, "busy.yaml");
+      writeFileSync(file, config(3).replaceAll("127.66.0.1", "127.66.0.9").replace(":18000", ":18001"));
+      const r = run(["serve", "--config", file]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /metrics\.listen_addr: cannot listen on 127\.66\.0\.9:18001: address already in use/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+    } finally {
+      blocker.close();
+    }
+  });
+
   test("unknown options and log settings are user errors", () => {
     assert.equal(run(["validate", "--log-format", "xml", "--config", join(root, "examples/seed.yaml")]).code, 1);
   });
