@@ -5,7 +5,7 @@ import { createHookScheduler, type HookScheduler } from "../hooks/scheduler.ts";
 import type { HookEvent, HookRunReport } from "../hooks/types.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { initialPartnerHealth, partnerSample, type PartnerHealthState } from "../monitor/partner-health.ts";
-import type { TunnelVerdict } from "../monitor/tunnel-health.ts";
+import type { TunnelHealthState, TunnelVerdict } from "../monitor/tunnel-health.ts";
 import { pollOutcomeLabel, type PollOutcome } from "../partner/outcome.ts";
 import { createPartnerPoller } from "../partner/poller.ts";
 import { startStatusServer } from "../partner/server.ts";
@@ -88,6 +88,11 @@ export class BridgeRuntime {
 
   get state(): RolesState {
     return this.roles;
+  }
+
+  /** Probe history of one tunnel (status, tests). */
+  tunnelHealth(name: string): TunnelHealthState | undefined {
+    return this.tunnels.find((t) => t.name === name)?.healthState;
   }
 
   async start(): Promise<void> {

@@ -51,7 +51,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     if (!entry) return;
     running.delete(name);
     await entry.runtime.stop();
-    removeBridge(metrics, name);
+    await removeBridge(metrics, name);
   };
 
   const metricsServer = await startMetricsServer({ addr: config.metrics.listenAddr, metrics }).catch((error: unknown) => {

@@ -1,0 +1,63 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/config/index.ts";
+import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
+import { waitFor } from "../../src/util/wait.ts";
+
+/** Bridges whose tunnels probe themselves on loopback (the transponder answers its own probes). */
+function yaml(bridges: { name: string; n: number; thresholdDown?: number }[]): string {
+  const body = bridges
+    .map(
+      ({ name, n, thresholdDown = 3 }) => `  ${name}:
+    role: active
+    bridge_interface: lo
+    peer_cidr: 10.1.0.0/16
+    status_addr: 127.66.1.${n}:18080
+    partner_url: http://127.66.1.200:18080/
+    probe_interval: 50ms
+    partner_status_timeout: 20ms
+    tunnel_interfaces:
+      lo:
+        role: active
+        addr: 127.66.1.${n}:13003
+        probe_addr: 127.66.1.${n}:13003
+        threshold_down: ${thresholdDown}
+        threshold_up: 2`,
+    )
+    .join("\n");
+  return `bridges:\n${body}\nmetrics:\n  listen_addr: 127.66.1.1:18000\n`;
+}
+
+let daemon: Daemon;
+before(async () => {
+  daemon = await startDaemon(parseConfig(yaml([{ name: "b1", n: 1 }, { name: "b2", n: 2 }])).config);
+  await waitFor(() => [...daemon.bridges().values()].every((b) => b.state.bridgeActive), { timeoutMs: 5000, what: "both bridges up" });
+});
+after(async () => daemon?.stop());
+
+test("reload keeps unchanged bridges with their probe history, restarts changed ones, adds and removes", async () => {
+  const b1 = daemon.bridges().get("b1")!;
+  const b2 = daemon.bridges().get("b2")!;
+  await waitFor(() => b1.tunnelHealth("lo")!.lastSequence > 4n, { timeoutMs: 2000, what: "some probe history" });
+  const b1Sequence = b1.tunnelHealth("lo")!.lastSequence;
+  const b1Since = b1.status().active_since;
+
+  const result = await daemon.reload(
+    parseConfig(yaml([{ name: "b1", n: 1 }, { name: "b2", n: 2, thresholdDown: 4 }, { name: "b3", n: 3 }])).config,
+  );
+  assert.deepEqual(result, { started: ["b3"], stopped: [], restarted: ["b2"], kept: ["b1"] });
+  assert.equal(daemon.bridges().get("b1"), b1, "b1 is the same runtime");
+  assert.notEqual(daemon.bridges().get("b2"), b2, "b2 was restarted");
+  // b1's history goes on: its sequence keeps counting and its role never flapped.
+  await waitFor(() => b1.tunnelHealth("lo")!.lastSequence > b1Sequence + 2n, { timeoutMs: 2000, what: "b1 to keep probing" });
+  assert.equal(b1.status().active_since, b1Since);
+  assert.equal(b1.state.bridgeActive, true);
+  await waitFor(() => daemon.bridges().get("b3")!.state.bridgeActive, { timeoutMs: 5000, what: "b3 up" });
+
+  const removed = await daemon.reload(parseConfig(yaml([{ name: "b1", n: 1 }, { name: "b2", n: 2, thresholdDown: 4 }])).config);
+  assert.deepEqual(removed, { started: [], stopped: ["b3"], restarted: [], kept: ["b1", "b2"] });
+  const scrape = await daemon.metrics.registry.metrics();
+  assert.ok(!scrape.includes(`bridge="b3"`), "a removed bridge's series are gone");
+  assert.ok(scrape.includes(`vpnham_probes_failed_total{bridge="b2",tunnel="lo"} 0`), "a restarted bridge keeps its fresh series");
+  assert.match(scrape, /vpnham_bridge_active\{bridge="b1"\} 1/);
+});
