@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { BridgeConfig } from "../config/index.ts";
+import { deriveKeys, type BridgeKeys } from "../auth/keys.ts";
 import { interfaceIp, placeholderValues } from "../hooks/placeholders.ts";
 import { createHookScheduler, type HookScheduler } from "../hooks/scheduler.ts";
 import type { HookEvent, HookRunReport } from "../hooks/types.ts";
@@ -34,6 +35,8 @@ export class BridgeRuntime {
   readonly name: string;
   /** src_uuid of our probes: 16 random bytes per process start, as in Go. */
   private readonly bridgeId = randomBytes(16);
+  /** Derived from the bridge's secret; undefined keeps the Go wire format. */
+  private readonly keys: BridgeKeys | undefined;
   private roles: RolesState;
   private partner: PartnerHealthState;
   /** The partner's last report, only while its latest poll succeeded. */
@@ -55,6 +58,7 @@ export class BridgeRuntime {
     const { config, metrics } = options;
     this.name = config.name;
     this.log = logger.withTag(`bridge ${config.name}`);
+    this.keys = config.secret ? deriveKeys(config.secret) : undefined;
     const configuredActive = config.tunnels.find((t) => t.role === "active")!;
     this.roles = initialRoles({
       role: config.role,
@@ -71,6 +75,7 @@ export class BridgeRuntime {
           bridgeId: this.bridgeId,
           probeIntervalMs: config.probeIntervalMs,
           probeLocation: config.probeLocation,
+          ...(this.keys ? { probeKey: this.keys.probe } : {}),
           config: tunnel,
           metrics,
           onVerdict: (name, verdict) => this.onTunnelVerdict(name, verdict),
@@ -100,6 +105,7 @@ export class BridgeRuntime {
     this.statusServer = await startStatusServer({
       addr: config.statusAddr,
       getStatus: () => this.status(),
+      ...(this.keys ? { statusKey: this.keys.status } : {}),
       onRequest: (code) => metrics.httpRequests.inc({ server: "status", code: String(code) }),
     }).catch((error: unknown) => {
       throw listenError(`bridges.${config.name}.status_addr`, config.statusAddr.text, error);
@@ -110,6 +116,7 @@ export class BridgeRuntime {
       timeoutMs: config.partnerStatusTimeoutMs,
       expectedName: config.name,
       ownRole: config.role,
+      ...(this.keys ? { statusKey: this.keys.status } : {}),
       localAddress: config.partnerPollingInterface ? interfaceIp(config.partnerPollingInterface) || undefined : undefined,
     });
     // Polling runs on its own timer: a slow partner never delays probes.
@@ -160,7 +167,7 @@ export class BridgeRuntime {
       metrics.errors.inc({ scope: "partner_polling", bridge: this.name });
       const problem = `${outcome.reason}: ${outcome.detail}`;
       // Mismatches are configuration errors: loud. Plain unreachability: once per change.
-      if (outcome.reason === "name_mismatch" || outcome.reason === "role_mismatch") {
+      if (outcome.reason === "name_mismatch" || outcome.reason === "role_mismatch" || outcome.reason === "auth") {
         this.log.error(`partner configuration mismatch (${problem}); treating the partner as down`);
       } else if (problem !== this.lastPollProblem) {
         this.log.warn(`partner poll failed: ${problem}`);

@@ -26,6 +26,8 @@ export interface TunnelRuntimeOptions {
   bridgeId: Buffer;
   probeIntervalMs: number;
   probeLocation: string;
+  /** HMAC key for authenticated probes (bridge `secret`). */
+  probeKey?: Buffer;
   config: TunnelConfig;
   metrics: Metrics;
   onVerdict(tunnel: string, verdict: TunnelVerdict): void;
@@ -64,6 +66,7 @@ export class TunnelRuntime {
       addr: config.addr,
       probeAddr: config.probeAddr,
       probeLocation: this.options.probeLocation,
+      ...(this.options.probeKey ? { probeKey: this.options.probeKey } : {}),
       events: {
         onReply: (probe, _monoNs, receivedUnixNs) => this.onReply(probe, receivedUnixNs),
         onRequestAnswered: () => {},

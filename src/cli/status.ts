@@ -1,5 +1,8 @@
 import { defineCommand } from "citty";
 import { parseStatusBody, type BridgeStatus } from "../partner/status-body.ts";
+import { readFileSync } from "node:fs";
+import { deriveKeys } from "../auth/keys.ts";
+import { AUTH_HEADER, requestAuthHeader, verifyResponseAuth } from "../auth/status-auth.ts";
 import { UserError, errorMessage } from "../util/errors.ts";
 import { runCli } from "./common.ts";
 
@@ -9,18 +12,25 @@ export default defineCommand({
     url: { type: "positional", description: "Status URL, e.g. http://10.0.0.2:8080/", required: true },
     json: { type: "boolean", description: "Print the raw JSON body" },
     timeout: { type: "string", description: "Request timeout in ms", default: "3000" },
+    "secret-file": { type: "string", description: "File holding the bridge's shared secret (when `secret` is set)" },
   },
   run: ({ args }) =>
     runCli(async () => {
       const url = statusUrl(args.url);
+      const key = args["secret-file"] ? deriveKeys(readSecret(args["secret-file"])).status : undefined;
+      const auth = key ? requestAuthHeader(key) : undefined;
       let text: string;
       try {
         const response = await fetch(url, {
-          headers: { accept: "application/json" },
+          headers: { accept: "application/json", ...(auth ? { [AUTH_HEADER]: auth } : {}) },
           signal: AbortSignal.timeout(Number(args.timeout)),
         });
         text = await response.text();
+        if (response.status === 401) throw new UserError(`${url}: HTTP 401: the bridge wants its secret (--secret-file)`);
         if (response.status !== 200) throw new UserError(`${url}: HTTP ${response.status}`);
+        if (key && !verifyResponseAuth(key, auth!, response.headers.get(AUTH_HEADER) ?? undefined, text)) {
+          throw new UserError(`${url}: the answer is not authenticated with this secret`);
+        }
       } catch (error) {
         if (error instanceof UserError) throw error;
         throw new UserError(`${url}: ${errorMessage(error)}`);
@@ -30,6 +40,14 @@ export default defineCommand({
       process.stdout.write(args.json ? JSON.stringify(parsed.status, null, 2) + "\n" : formatStatus(parsed.status));
     }),
 });
+
+function readSecret(path: string): string {
+  try {
+    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+  } catch (error) {
+    throw new UserError(`--secret-file ${path}: ${errorMessage(error)}`);
+  }
+}
 
 /** `http://h:8080/` and `http://h:8080` both mean `/status`, as for partner_url. */
 export function statusUrl(base: string): string {

@@ -181,7 +181,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     }),
     partnerPolls: new Counter({
       name: "vpnham_partner_polls_total",
-      help: "Partner status polls by outcome (ok, timeout, connect, http_status, invalid_body, too_large, name_mismatch, role_mismatch).",
+      help: "Partner status polls by outcome (ok, timeout, connect, http_status, invalid_body, too_large, name_mismatch, role_mismatch, auth).",
       labelNames: ["bridge", "outcome"],
       registers,
     }),

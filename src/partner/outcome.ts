@@ -9,6 +9,7 @@ export const POLL_FAILURE_REASONS = [
   "too_large",
   "name_mismatch",
   "role_mismatch",
+  "auth",
 ] as const;
 
 export type PollFailureReason = (typeof POLL_FAILURE_REASONS)[number];

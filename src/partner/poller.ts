@@ -1,5 +1,6 @@
 import * as http from "node:http";
 import * as https from "node:https";
+import { AUTH_HEADER, requestAuthHeader, verifyResponseAuth } from "../auth/status-auth.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { PollOutcome } from "./outcome.ts";
 import { parseStatusBody, type Role } from "./status-body.ts";
@@ -17,8 +18,10 @@ export interface PartnerPollerOptions {
   ownRole: Role;
   /** Source address to bind (first address of partner_polling_interface). */
   localAddress?: string;
-  /** Extra request headers (e.g. authentication). */
+  /** Extra request headers. */
   headers?: Record<string, string>;
+  /** With a shared secret: prove ourselves to the partner and accept only answers MACed for this request. */
+  statusKey?: Buffer;
   /** Larger bodies fail as too_large. Default 64 KiB. */
   maxBodyBytes?: number;
 }
@@ -55,9 +58,15 @@ export function createPartnerPoller(opts: PartnerPollerOptions): PartnerPoller {
   const inFlight = new Set<(outcome: PollOutcome) => void>();
   let closed = false;
 
-  const classify = (statusCode: number, body: string): PollOutcome => {
+  const classify = (statusCode: number, body: string, auth?: { request: string; response: string | undefined }): PollOutcome => {
+    if (statusCode === 401 && opts.statusKey) {
+      return { ok: false, reason: "auth", detail: "the partner refused our credentials (secret differs?)" };
+    }
     if (statusCode !== 200) {
       return { ok: false, reason: "http_status", detail: `HTTP ${statusCode}${body ? `: ${snippet(body)}` : ""}` };
+    }
+    if (opts.statusKey && auth && !verifyResponseAuth(opts.statusKey, auth.request, auth.response, body)) {
+      return { ok: false, reason: "auth", detail: "the answer is not authenticated with our secret" };
     }
     const parsed = parseStatusBody(body);
     if (!parsed.ok) return { ok: false, reason: "invalid_body", detail: parsed.reason };
@@ -94,10 +103,11 @@ export function createPartnerPoller(opts: PartnerPollerOptions): PartnerPoller {
 
       const send = (retryOnStaleSocket: boolean): void => {
         let responded = false;
+        const requestAuth = opts.statusKey ? requestAuthHeader(opts.statusKey) : undefined;
         const req = transport.request(target, {
           method: "GET",
           agent,
-          headers,
+          headers: requestAuth ? { ...headers, [AUTH_HEADER]: requestAuth } : headers,
           ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
         });
         current = req;
@@ -123,7 +133,14 @@ export function createPartnerPoller(opts: PartnerPollerOptions): PartnerPoller {
             try {
               // Answered and fully read: only now is the socket returned to the pool.
               current = undefined;
-              finish(classify(statusCode, Buffer.concat(chunks).toString("utf8")));
+              const responseAuth = res.headers[AUTH_HEADER];
+              finish(
+                classify(
+                  statusCode,
+                  Buffer.concat(chunks).toString("utf8"),
+                  requestAuth ? { request: requestAuth, response: typeof responseAuth === "string" ? responseAuth : undefined } : undefined,
+                ),
+              );
             } catch (error) {
               finish({ ok: false, reason: "invalid_body", detail: errorMessage(error) });
             }

@@ -1,3 +1,4 @@
+import { AUTH_HEADER, responseAuthHeader, verifyRequestAuth } from "../auth/status-auth.ts";
 import type { IncomingMessage } from "node:http";
 import { logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -14,6 +15,8 @@ export interface StatusServerOptions {
   onRequest?: (code: number) => void;
   /** When given and it returns false, the request gets 401 (authenticated status API). */
   authorize?: (req: IncomingMessage) => boolean;
+  /** With a shared secret: requests must carry a fresh X-Vpnham-Auth (else 401) and answers are MACed. */
+  statusKey?: Buffer;
 }
 
 /**
@@ -31,6 +34,12 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Runn
         sendText(res, 404, "not found\n");
         return;
       }
+      const authHeader = req.headers[AUTH_HEADER];
+      const requestAuth = typeof authHeader === "string" ? authHeader : undefined;
+      if (opts.statusKey && !verifyRequestAuth(opts.statusKey, requestAuth)) {
+        sendText(res, 401, "unauthorized\n");
+        return;
+      }
       if (opts.authorize && !safeAuthorize(opts.authorize, req)) {
         sendText(res, 401, "unauthorized\n");
         return;
@@ -41,7 +50,11 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Runn
         return;
       }
       const body = formatStatusBody(opts.getStatus());
-      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+      res.writeHead(200, {
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(body),
+        ...(opts.statusKey && requestAuth ? { [AUTH_HEADER]: responseAuthHeader(opts.statusKey, requestAuth, body) } : {}),
+      });
       res.end(body);
     },
   });

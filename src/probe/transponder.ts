@@ -12,6 +12,7 @@ import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { nowUnixNs } from "./gotime.ts";
 import { decodeProbe, isRequest, makeReply, type Probe } from "./wire.ts";
+import { ReplayGuard, signProbe, verifyProbe } from "../auth/probe-auth.ts";
 
 /** `host` without brackets; `text` is the config form (`[::1]:3003`) for logs. */
 export type HostPort = { host: string; port: number; family: 4 | 6; text: string };
@@ -36,6 +37,12 @@ export type TransponderOptions = {
   reopenBackoffMs?: { initial: number; max: number };
   /** Hook for authentication; a request it refuses is dropped unanswered. Default: answer all. */
   shouldAnswer?: (request: Buffer, from: { address: string; port: number }) => boolean;
+  /**
+   * With a shared secret: every datagram sent carries an HMAC, every one
+   * received must (else dropped as `unauthenticated`/`bad_mac`), and a request
+   * replaying an old sequence is dropped as `replay`, never reflected.
+   */
+  probeKey?: Buffer;
 };
 
 export interface Transponder {
@@ -52,6 +59,9 @@ export function startTransponder(opts: TransponderOptions): Transponder {
   const { addr, probeAddr, events } = opts;
   const backoffMs = opts.reopenBackoffMs ?? DEFAULT_BACKOFF_MS;
   const shouldAnswer = opts.shouldAnswer ?? (() => true);
+  const { probeKey } = opts;
+  const replayGuard = probeKey ? new ReplayGuard() : undefined;
+  const seal = (datagram: Buffer): Buffer => (probeKey ? signProbe(datagram, probeKey) : datagram);
   const log = logger.withTag("probe");
 
   let socket: dgram.Socket | undefined;
@@ -123,7 +133,16 @@ export function startTransponder(opts: TransponderOptions): Transponder {
     try {
       const receivedMonoNs = process.hrtime.bigint();
       const receivedUnixNs = nowUnixNs();
-      const decoded = decodeProbe(msg);
+      let payload = msg;
+      if (probeKey) {
+        const verified = verifyProbe(msg, probeKey);
+        if (!verified.ok) {
+          safely("onMalformed", () => events.onMalformed(verified.reason, msg.length));
+          return;
+        }
+        payload = verified.payload;
+      }
+      const decoded = decodeProbe(payload);
       if (!decoded.ok) {
         safely("onMalformed", () => events.onMalformed(decoded.reason, msg.length));
         return;
@@ -132,10 +151,15 @@ export function startTransponder(opts: TransponderOptions): Transponder {
         safely("onReply", () => events.onReply(decoded.probe, receivedMonoNs, receivedUnixNs));
         return;
       }
+      const { probe } = decoded;
+      if (replayGuard && !replayGuard.accept(Buffer.concat([probe.srcUuid, probe.dstUuid]), probe.sequence)) {
+        safely("onMalformed", () => events.onMalformed("replay", msg.length));
+        return;
+      }
       const from = { address: rinfo.address, port: rinfo.port };
       let answer = false;
-      safely("shouldAnswer", () => (answer = shouldAnswer(msg, from)));
-      if (answer) reflect(s, makeReply(msg, nowUnixNs(), opts.probeLocation), from);
+      safely("shouldAnswer", () => (answer = shouldAnswer(payload, from)));
+      if (answer) reflect(s, seal(makeReply(payload, nowUnixNs(), opts.probeLocation)), from);
     } catch (e) {
       // Our own bug; keep receiving whatever it was.
       log.error("transponder failed to handle a datagram", { addr: addr.text, error: errorMessage(e) });
@@ -160,7 +184,7 @@ export function startTransponder(opts: TransponderOptions): Transponder {
     const s = socket;
     if (!s || !bound || closed) return false;
     try {
-      s.send(datagram, probeAddr.port, probeAddr.host, (error) => {
+      s.send(seal(datagram), probeAddr.port, probeAddr.host, (error) => {
         if (error) fail(s, error, "send");
       });
       return true;
