@@ -15,6 +15,7 @@ import { initialRoles, step, type RolesEffect, type RolesEvent, type RolesState 
 import { errorMessage, listenError } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { monotonicMs, startTicker, type Ticker } from "../util/ticker.ts";
+import { VERSION } from "../version.ts";
 import { buildStatus, initialSinceTimes, updateSinceTimes, type SinceTimes } from "./status.ts";
 import { TunnelRuntime } from "./tunnel.ts";
 
@@ -52,6 +53,8 @@ export class BridgeRuntime {
   private recheckTimer: ReturnType<typeof setTimeout> | undefined;
   private lastPollProblem = "";
   private stopped = false;
+  /** Reason of the last transition, by tunnel ("" = the bridge), for /status. */
+  private readonly lastReasons = new Map<string, string>();
   private readonly log;
 
   constructor(private readonly options: BridgeRuntimeOptions) {
@@ -144,7 +147,13 @@ export class BridgeRuntime {
   }
 
   status(): BridgeStatus {
-    return buildStatus(this.name, this.roles, this.since, { partnerUp: this.partner.up, splitBrain: this.splitBrain });
+    return buildStatus(this.name, this.roles, this.since, {
+      partnerUp: this.partner.up,
+      partnerDecided: this.partner.decided,
+      splitBrain: this.splitBrain,
+      lastReasons: this.lastReasons,
+      version: VERSION,
+    });
   }
 
   private onTunnelVerdict(name: string, verdict: TunnelVerdict): void {
@@ -206,6 +215,7 @@ export class BridgeRuntime {
     const tunnel = "tunnel" in effect ? effect.tunnel : "";
     const to = effect.type.endsWith("_activate") ? "active" : "inactive";
     metrics.roleTransitions.inc({ bridge: this.name, tunnel, to, reason: effect.reason });
+    this.lastReasons.set(tunnel, `${to} (${effect.reason}) at ${new Date().toISOString()}`);
     metrics.lastRoleChange.set({ bridge: this.name }, Date.now() / 1000);
     this.log.info(`${tunnel ? `tunnel ${tunnel}` : "bridge"} → ${to} (${effect.reason})`, {
       bridge: this.name,

@@ -40,7 +40,7 @@ export function buildStatus(
   name: string,
   roles: RolesState,
   since: SinceTimes,
-  extra: { partnerUp: boolean; splitBrain: boolean },
+  extra: { partnerUp: boolean; partnerDecided: boolean; splitBrain: boolean; lastReasons: ReadonlyMap<string, string>; version: string },
 ): BridgeStatus {
   const interfaces: BridgeStatus["interfaces"] = {};
   for (const t of roles.tunnels) {
@@ -60,7 +60,34 @@ export function buildStatus(
     up: roles.tunnels.some((t) => t.up),
     up_since: formatGoTime(since.bridgeUpMs),
     interfaces,
+    protocol: 1,
+    version: extra.version,
     partner_up: extra.partnerUp,
     split_brain: extra.splitBrain,
+    reasons: explain(roles, extra),
   };
+}
+
+/**
+ * Why the bridge holds its roles, one line per fact, for `vpnham status`
+ * and the status body (the Go client ignores unknown fields).
+ */
+export function explain(
+  roles: RolesState,
+  extra: { partnerUp: boolean; partnerDecided: boolean; splitBrain: boolean; lastReasons: ReadonlyMap<string, string> },
+): string[] {
+  const up = roles.tunnels.some((t) => t.up);
+  const partner = !extra.partnerDecided ? "undecided (waiting for enough polls)" : extra.partnerUp ? "up" : "down";
+  const lines = [
+    `bridge ${roles.bridgeActive ? "active" : "inactive"}: role ${roles.role}, ${up ? "up" : "down (no tunnel up)"}, partner ${partner}` +
+      (extra.lastReasons.has("") ? `; last change: ${extra.lastReasons.get("")}` : ""),
+  ];
+  for (const t of roles.tunnels) {
+    const active = roles.activeTunnel === t.name;
+    const configured = t.name === roles.configuredActiveTunnel ? ", configured active" : "";
+    const last = extra.lastReasons.get(t.name);
+    lines.push(`tunnel ${t.name} ${active ? "active" : "inactive"}: ${t.up ? "up" : "down"}${configured}${last ? `; last change: ${last}` : ""}`);
+  }
+  if (extra.splitBrain) lines.push("split brain: the partner reports itself active too (can the partners reach each other?)");
+  return lines;
 }

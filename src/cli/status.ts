@@ -70,8 +70,7 @@ export function formatStatus(s: BridgeStatus): string {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
-  const extra = s as BridgeStatus & { partner_up?: boolean; split_brain?: boolean };
-  if (extra.partner_up !== undefined) lines.push(`partner up: ${yes(extra.partner_up)}`);
-  if (extra.split_brain) lines.push("SPLIT BRAIN: the partner is active too");
+  if (s.split_brain) lines.push("SPLIT BRAIN: the partner is active too");
+  if (s.reasons?.length) lines.push("", "why:", ...s.reasons.map((r) => `  ${r}`));
   return lines.join("\n") + "\n";
 }

@@ -145,6 +145,9 @@ describe("compiled binary: serve", () => {
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /bridge cli-test \(active\)\s+yes/);
     assert.match(table.stdout, /tunnel lo\s+yes/);
+    // "Why is this bridge active?" answered from the status body.
+    assert.match(table.stdout, /why:\n  bridge active: role active, up, partner /);
+    assert.match(table.stdout, /tunnel lo active: up, configured active; last change: active \(no_active_tunnel\)/);
     const json = JSON.parse(run(["status", "--json", "http://127.66.0.1:18080/"]).stdout);
     assert.equal(json.name, "cli-test");
     assert.equal(run(["status", "http://127.66.0.1:1"]).code, 1, "unreachable status is a clear error");
