@@ -177,7 +177,7 @@ const bridgeSchema = z
     preempt_delay: duration({
       minMs: 0,
       default: "0s",
-      meta: { description: "how long the configured-active tunnel/bridge must stay up before taking its role back (vpnham addition)" },
+      meta: { description: "how long the configured-active tunnel must stay up before it takes the role back from another up tunnel (vpnham addition)" },
     }),
     secret: z.string().optional().meta({ type: "string", sensitive: true, description: "shared secret authenticating probes and status (vpnham addition; both ends)" }),
     secret_file: z.string().optional().meta({ type: "path", description: "file holding the secret (relative to the config file); instead of secret" }),
