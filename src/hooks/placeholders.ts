@@ -1,36 +1,15 @@
 import { networkInterfaces } from "node:os";
 
 /**
- * `${name}` placeholders in hook argv elements. Only lower-case names are ours:
- * `${HOME}` or `${X:-y}` are shell syntax meant for `sh -c` and stay as written.
+ * Substituting `${name}` placeholders in hook argv elements. The vocabulary
+ * and the scanning rule (lower-case names only: `${HOME}` or `${X:-y}` are
+ * shell syntax and stay as written) are the config module's, which rejects
+ * unknown names at load.
  */
+import { placeholderNames, placeholderPattern } from "../config/placeholders.ts";
 
-/** Every placeholder a hook may use (bridge hooks get "" for the tunnel ones). */
-export const placeholderNames = [
-  "proto",
-  "bridge_interface",
-  "bridge_interface_ip",
-  "bridge_peer_cidr",
-  "bridge_peer_cidrs_ipv4",
-  "bridge_peer_cidrs_ipv6",
-  "tunnel_interface",
-  "tunnel_interface_ip",
-] as const;
-
+export { placeholderNames };
 export type PlaceholderName = (typeof placeholderNames)[number];
-
-const placeholderPattern = /\$\{([^}]*)\}/g;
-const ourName = /^[a-z_][a-z0-9_]*$/;
-
-/** Lower-case placeholder names used in one argv element (for config checks). */
-export function placeholdersIn(text: string): string[] {
-  const names: string[] = [];
-  for (const match of text.matchAll(placeholderPattern)) {
-    const name = match[1] ?? "";
-    if (ourName.test(name)) names.push(name);
-  }
-  return names;
-}
 
 /**
  * Replace `${name}` in every element. An unknown lower-case name throws: the
@@ -38,8 +17,7 @@ export function placeholdersIn(text: string): string[] {
  */
 export function substitute(argv: readonly string[], values: Readonly<Record<string, string>>): string[] {
   return argv.map((element) =>
-    element.replace(placeholderPattern, (whole, name: string) => {
-      if (!ourName.test(name)) return whole;
+    element.replace(placeholderPattern, (_whole, name: string) => {
       const value = Object.hasOwn(values, name) ? values[name] : undefined;
       if (value === undefined) throw new Error(`unknown placeholder \${${name}} in ${JSON.stringify(element)}`);
       return value;

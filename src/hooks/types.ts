@@ -1,23 +1,10 @@
 /**
- * Input and output shapes of the hook runner. Defined here (not imported from
- * src/config/) so hooks stay independent; the config model is structurally
- * compatible with these.
+ * Shapes of the hook runner. Hook names and hook settings are the config
+ * model's (one vocabulary); results and reports are defined here.
  */
-
-export type HookName = "bridge_activate" | "bridge_deactivate" | "interface_activate" | "interface_deactivate";
-
-export const hookNames: readonly HookName[] = [
-  "bridge_activate",
-  "bridge_deactivate",
-  "interface_activate",
-  "interface_deactivate",
-];
-
-/** Re-run an activate hook while it stays active: initial, ×factor, capped at maximum. */
-export type Reapply = { initialDelayMs: number; maximumDelayMs: number; factor: number };
-
-/** One hook: commands are argv arrays run in order, without a shell. */
-export type HookConfig = { commands: string[][]; reapply?: Reapply };
+export { hookNames, type HookName } from "../config/placeholders.ts";
+export type { HookConfig, Reapply } from "../config/index.ts";
+import type { HookName } from "../config/placeholders.ts";
 
 /** What happened to one command. */
 export type CommandResult = {

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { interfaceIp, placeholdersIn, placeholderValues, substitute } from "../../src/hooks/placeholders.ts";
+import { interfaceIp, placeholderValues, substitute } from "../../src/hooks/placeholders.ts";
+import { scanPlaceholders as placeholdersIn } from "../../src/config/placeholders.ts";
 
 describe("substitute", () => {
   const values = { bridge_interface: "eth0", bridge_peer_cidr: "10.0.0.0/16", proto: "4" };
