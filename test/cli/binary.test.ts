@@ -178,6 +178,32 @@ describe("compiled binary: serve", () => {
   });
 });
 
+describe("compiled binary: serve --dry-run", () => {
+  test("logs the hooks it would run with placeholders substituted, and runs none", async () => {
+    const file = join(dir, "dry.yaml");
+    const marker = join(dir, "dry-hook-ran");
+    writeFileSync(
+      file,
+      config(3).replaceAll("127.66.0.1", "127.66.0.7") +
+        `default_scripts:\n  bridge_activate: [["touch", "${marker}"], ["echo", "\${bridge_peer_cidr} via \${bridge_interface}"]]\n`,
+    );
+    const log = join(dir, "dry.log");
+    const script = `exec "$0" serve --dry-run --config "$1" --log-format json >"$2" 2>&1`;
+    const child = spawn("sh", ["-c", script, binary, file, log], { stdio: "ignore" });
+    try {
+      const read = () => (existsSync(log) ? readFileSync(log, "utf8") : "");
+      await waitFor(() => read().includes("would run"), { timeoutMs: 10_000, what: "the dry-run log lines" });
+      await waitFor(() => read().includes('would run [\\"echo\\",\\"10.1.0.0/16 via lo\\"]'), {
+        timeoutMs: 5000,
+        what: "the second command, substituted",
+      });
+      assert.ok(!existsSync(marker), "no hook command ran");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
+
 describe("running from source under Deno", () => {
   test("deno run -A src/main.ts validate", () => {
     const deno = join(root, "node_modules/.bin/deno");
