@@ -43,6 +43,12 @@ export class BridgeRuntime {
   /** The partner's last report, only while its latest poll succeeded. */
   private partnerReport: BridgeStatus | null = null;
   private splitBrain = false;
+  /**
+   * Consecutive polls in which both we and the partner were active. A
+   * handover overlaps for a poll or two (the standby needs threshold_up + 1
+   * good polls to step down), so split brain is declared only past that.
+   */
+  private bothActivePolls = 0;
   private readonly since: SinceTimes;
   private readonly tunnels: TunnelRuntime[];
   private readonly hooks: HookScheduler;
@@ -184,6 +190,7 @@ export class BridgeRuntime {
       this.lastPollProblem = problem;
     } else this.lastPollProblem = "";
     this.partnerReport = outcome.ok ? outcome.status : null;
+    this.bothActivePolls = this.roles.bridgeActive && this.partnerReport?.active === true ? this.bothActivePolls + 1 : 0;
     const sample = partnerSample(this.partner, outcome.ok && outcome.status.up);
     this.partner = sample.state;
     if (sample.changed !== undefined) {
@@ -237,7 +244,8 @@ export class BridgeRuntime {
     metrics.bridgeActive.set(b, Number(this.roles.bridgeActive) + Number(report?.active === true));
     metrics.bridgeUp.set(b, Number(up) + Number(report?.up === true));
     metrics.partnerUp.set(b, Number(this.partner.up));
-    const splitBrain = this.roles.bridgeActive && report?.active === true;
+    const splitBrain =
+      this.roles.bridgeActive && report?.active === true && this.bothActivePolls >= this.options.config.partnerThresholdUp + 2;
     if (splitBrain !== this.splitBrain) {
       if (splitBrain) this.log.warn("split brain: the partner reports itself active too", { bridge: this.name });
       else this.log.info("split brain healed", { bridge: this.name });

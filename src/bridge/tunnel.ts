@@ -137,9 +137,10 @@ export class TunnelRuntime {
   private apply(result: HealthResult): void {
     this.health = result.state;
     if (result.newlyFailed > 0) this.options.metrics.probesFailed.inc(this.labels, result.newlyFailed);
-    if (result.changed) {
-      this.log.info(`tunnel ${result.changed}`, { bridge: this.options.bridgeName, tunnel: this.name, verdict: result.changed });
-      this.options.onVerdict(this.name, result.changed);
+    const verdict = result.changed ?? result.firstVerdict;
+    if (verdict) {
+      this.log.info(`tunnel ${verdict}`, { bridge: this.options.bridgeName, tunnel: this.name, verdict });
+      this.options.onVerdict(this.name, verdict);
     }
   }
 }

@@ -39,6 +39,8 @@ export interface HealthResult {
   readonly state: TunnelHealthState;
   /** Set when the verdict changed with this event. */
   readonly changed?: TunnelVerdict;
+  /** Set on the first verdict ever (which may equal the initial "down"). */
+  readonly firstVerdict?: TunnelVerdict;
   /** Probes that became failed with this event (for the failed counter). */
   readonly newlyFailed: number;
 }
@@ -139,7 +141,12 @@ function decide(state: TunnelHealthState): HealthResult {
   const decided = state.decided || isUp || isDown;
   if (verdict === state.verdict && decided === state.decided) return { state, newlyFailed: 0 };
   const next = { ...state, verdict, decided };
-  return verdict !== state.verdict ? { state: next, changed: verdict, newlyFailed: 0 } : { state: next, newlyFailed: 0 };
+  return {
+    state: next,
+    newlyFailed: 0,
+    ...(verdict !== state.verdict ? { changed: verdict } : {}),
+    ...(decided && !state.decided ? { firstVerdict: verdict } : {}),
+  };
 }
 
 /** Counts over the window, for tests and status. */

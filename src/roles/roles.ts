@@ -9,6 +9,8 @@ export type Role = "active" | "standby";
 export interface TunnelRoleInput {
   readonly name: string;
   readonly up: boolean;
+  /** Whether the tunnel has had a verdict yet (an up tunnel always has). */
+  readonly known: boolean;
   /** Monotonic ms when it last came up; null while down. */
   readonly upSinceMs: number | null;
 }
@@ -66,7 +68,7 @@ export function initialRoles(options: {
     role: options.role,
     configuredActiveTunnel: options.configuredActiveTunnel,
     preemptDelayMs: options.preemptDelayMs ?? 0,
-    tunnels: options.tunnels.map((name) => ({ name, up: false, upSinceMs: null })),
+    tunnels: options.tunnels.map((name) => ({ name, up: false, known: false, upSinceMs: null })),
     partnerUp: false,
     partnerKnown: false,
     activeTunnel: null,
@@ -84,7 +86,9 @@ export function step(state: RolesState, event: RolesEvent): { state: RolesState;
     next = {
       ...state,
       tunnels: state.tunnels.map((t) =>
-        t.name !== event.name || t.up === event.up ? t : { name: t.name, up: event.up, upSinceMs: event.up ? event.nowMs : null },
+        t.name !== event.name || (t.up === event.up && t.known)
+          ? t
+          : { name: t.name, up: event.up, known: true, upSinceMs: t.up === event.up ? t.upSinceMs : event.up ? event.nowMs : null },
       ),
     };
   } else if (event.type === "partner") {
@@ -140,6 +144,10 @@ function desiredTunnel(
     return { tunnel: current.name, reason: "configured_active_up", recheckAtMs: readyAtMs };
   }
   if (currentUp) return { tunnel: current!.name, reason: "active_tunnel_down" };
+  // At start, wait for the configured-active tunnel's first verdict before handing the
+  // role to another: else every start would activate a backup for an interval and
+  // then give the role back (route churn on every boot).
+  if (configured && !configured.known) return { tunnel: null, reason: "no_active_tunnel" };
   const first = state.tunnels.find((t) => t.up);
   return { tunnel: first?.name ?? null, reason: current === undefined ? "no_active_tunnel" : "active_tunnel_down" };
 }

@@ -121,3 +121,17 @@ describe("accounting: sent = returned + failed + in flight", () => {
     assert.ok(late > 0 && changes > 0, "the walk exercised late replies and verdict changes");
   });
 });
+
+describe("first verdict", () => {
+  test("is reported once, also when it is the initial 'down'", () => {
+    let s = initialTunnelHealth(3, 2);
+    const firsts: (string | undefined)[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = beginProbe(s);
+      s = r.state;
+      firsts.push(r.firstVerdict);
+      assert.equal(r.changed, undefined, "down → down is no change");
+    }
+    assert.deepEqual(firsts, [undefined, undefined, "down", undefined, undefined]);
+  });
+});

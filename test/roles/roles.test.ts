@@ -13,26 +13,32 @@ import {
 
 const names = ["eth1", "eth2", "eth3"];
 
-/** Every state (consistent or not: level-triggered rules must repair any) for n tunnels. */
+/**
+ * Every state (consistent or not: level-triggered rules must repair any) for
+ * n tunnels; each tunnel is up, down with a verdict, or not yet judged.
+ */
 function* allStates(n: number): Generator<RolesState> {
   const tunnels = names.slice(0, n);
   for (const role of ["active", "standby"] as Role[])
     for (let configured = 0; configured < n; configured++)
-      for (let upMask = 0; upMask < 1 << n; upMask++)
+      for (let code = 0; code < 3 ** n; code++)
         for (const partnerUp of [false, true])
           for (const partnerKnown of [false, true])
-          for (const activeTunnel of [null, ...tunnels])
-            for (const bridgeActive of [false, true]) {
-              const base = initialRoles({ role, tunnels, configuredActiveTunnel: tunnels[configured]! });
-              yield {
-                ...base,
-                partnerUp,
-                partnerKnown,
-                activeTunnel,
-                bridgeActive,
-                tunnels: base.tunnels.map((t, i) => ({ ...t, up: (upMask & (1 << i)) !== 0, upSinceMs: upMask & (1 << i) ? 0 : null })),
-              };
-            }
+            for (const activeTunnel of [null, ...tunnels])
+              for (const bridgeActive of [false, true]) {
+                const base = initialRoles({ role, tunnels, configuredActiveTunnel: tunnels[configured]! });
+                yield {
+                  ...base,
+                  partnerUp,
+                  partnerKnown,
+                  activeTunnel,
+                  bridgeActive,
+                  tunnels: base.tunnels.map((t, i) => {
+                    const digit = Math.floor(code / 3 ** i) % 3; // 0 unknown, 1 down, 2 up
+                    return { ...t, up: digit === 2, known: digit !== 0, upSinceMs: digit === 2 ? 0 : null };
+                  }),
+                };
+              }
 }
 
 function allEvents(state: RolesState, nowMs: number): RolesEvent[] {
@@ -51,8 +57,13 @@ function assertInvariants(before: RolesState, event: RolesEvent, after: RolesSta
   if (after.activeTunnel !== null) {
     assert.ok(after.tunnels.find((t) => t.name === after.activeTunnel)?.up, `active tunnel must be up: ${ctx}`);
   }
-  // A tunnel is active whenever any is up.
-  assert.equal(after.activeTunnel !== null, up, `some tunnel active iff bridge up: ${ctx}`);
+  // A tunnel is active whenever any is up, except while the configured-active one awaits its
+  // first verdict (no backup takes the role at start).
+  const configuredAfter = after.tunnels.find((t) => t.name === after.configuredActiveTunnel)!;
+  if (after.activeTunnel !== null) assert.ok(up, `an active tunnel means the bridge is up: ${ctx}`);
+  if (up && after.activeTunnel === null) assert.ok(!configuredAfter.known, `only the start-up wait leaves none active: ${ctx}`);
+  // Events make their tunnel known.
+  if (event.type === "tunnel") assert.ok(after.tunnels.find((t) => t.name === event.name)!.known);
   // Never active while down; role rules.
   if (after.bridgeActive) assert.ok(up, `never active while down: ${ctx}`);
   const expected = after.role === "active" ? up : up && after.partnerKnown && !after.partnerUp;
@@ -64,8 +75,8 @@ function assertInvariants(before: RolesState, event: RolesEvent, after: RolesSta
   // Sticky: an up active tunnel keeps its role unless the configured one is up.
   const previous = after.tunnels.find((t) => t.name === before.activeTunnel);
   if (previous?.up && !configured.up) assert.equal(after.activeTunnel, previous.name, `sticky: ${ctx}`);
-  // Failover goes to the first up tunnel in configuration order.
-  if (!configured.up && !previous?.up && up) {
+  // Failover goes to the first up tunnel in configuration order (once the configured one is judged).
+  if (!configured.up && !previous?.up && up && configured.known) {
     assert.equal(after.activeTunnel, after.tunnels.find((t) => t.up)!.name, `first up in order: ${ctx}`);
   }
   // Effects say exactly what changed, in order: deactivate, bridge, activate.
@@ -96,8 +107,8 @@ describe("roles: exhaustive over every state and event", () => {
           checked++;
         }
       }
-      // 2 roles × n configured × 2^n × 2 partnerUp × 2 partnerKnown × (n+1) × 2 states, each with 2n+3 events.
-      assert.equal(checked, 2 * n * 2 ** n * 2 * 2 * (n + 1) * 2 * (2 * n + 3));
+      // 2 roles × n configured × 3^n tunnel states × 2 partnerUp × 2 partnerKnown × (n+1) × 2, each with 2n+3 events.
+      assert.equal(checked, 2 * n * 3 ** n * 2 * 2 * (n + 1) * 2 * (2 * n + 3));
     });
   }
 });
@@ -173,9 +184,25 @@ describe("roles: scenarios", () => {
     assert.equal(s.bridgeActive, false);
   });
 
+  test("cold start: a backup that comes up first waits for the configured tunnel's first verdict", () => {
+    const start = initialRoles({ role: "active", tunnels: ["eth1", "eth2"], configuredActiveTunnel: "eth1" });
+    const r1 = step(start, { type: "tunnel", name: "eth2", up: true, nowMs: 0 });
+    assert.equal(r1.state.activeTunnel, null);
+    assert.deepEqual(r1.effects, [{ type: "bridge_activate", reason: "bridge_up" }]);
+    // The configured tunnel comes up: it takes the role, no churn through eth2.
+    const r2 = step(r1.state, { type: "tunnel", name: "eth1", up: true, nowMs: 1 });
+    assert.deepEqual(r2.effects, [{ type: "interface_activate", tunnel: "eth1", reason: "no_active_tunnel" }]);
+    // Or its first verdict is "down": then the backup takes over.
+    const r3 = step(r1.state, { type: "tunnel", name: "eth1", up: false, nowMs: 1 });
+    assert.deepEqual(r3.effects, [{ type: "interface_activate", tunnel: "eth2", reason: "no_active_tunnel" }]);
+  });
+
   test("preempt delay: reclaim waits until the configured tunnel has been up long enough", () => {
     let s = initialRoles({ role: "active", tunnels: ["eth1", "eth2"], configuredActiveTunnel: "eth1", preemptDelayMs: 1000 });
-    s = run(s, [{ type: "tunnel", name: "eth2", up: true, nowMs: 0 }]).state;
+    s = run(s, [
+      { type: "tunnel", name: "eth1", up: false, nowMs: 0 },
+      { type: "tunnel", name: "eth2", up: true, nowMs: 0 },
+    ]).state;
     assert.equal(s.activeTunnel, "eth2");
     let r = step(s, { type: "tunnel", name: "eth1", up: true, nowMs: 100 });
     assert.equal(r.state.activeTunnel, "eth2");
@@ -215,7 +242,8 @@ describe("roles: random walks with preempt delay keep the invariants", () => {
       const r = step(s, event);
       s = r.state;
       const up = bridgeUp(s);
-      assert.equal(s.activeTunnel !== null, up);
+      const b = s.tunnels.find((t) => t.name === "b")!;
+      assert.equal(s.activeTunnel !== null, up && (b.known || before.activeTunnel !== null));
       if (s.activeTunnel !== null) assert.ok(s.tunnels.find((t) => t.name === s.activeTunnel)!.up);
       assert.equal(s.bridgeActive, up && s.partnerKnown && !s.partnerUp);
       const configured = s.tunnels.find((t) => t.name === "b")!;
