@@ -1,11 +1,7 @@
-/** Poll until pred() is true, or fail after timeoutMs (no fixed sleeps in tests). */
-export async function waitFor(pred: () => boolean, timeoutMs: number, what = "condition"): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!pred()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { waitFor as waitForCondition } from "../../src/util/wait.ts";
+/** Positional form of src/util/wait.ts's waitFor, as these tests call it. */
+export const waitFor = (pred: () => boolean, timeoutMs: number, what = "condition"): Promise<void> =>
+  waitForCondition(pred, { timeoutMs, what, intervalMs: 10 });
 
 /** True while a process (or an unreaped zombie) with this pid exists. */
 export function pidExists(pid: number): boolean {

@@ -1,14 +1,9 @@
 import { connect } from "node:net";
+import { waitFor as waitForCondition } from "../../src/util/wait.ts";
 
-/** Polls `pred` until it holds or the deadline passes (no fixed sleeps). */
-export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await pred()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Positional form of src/util/wait.ts's waitFor, as these tests call it. */
+export const waitFor = (pred: () => boolean | Promise<boolean>, timeoutMs: number, what = "condition"): Promise<void> =>
+  waitForCondition(pred, { timeoutMs, what, intervalMs: 5 });
 
 /**
  * Sends raw bytes to 127.0.0.1:port and returns whatever comes back until the server

@@ -4,14 +4,11 @@ import dgram from "node:dgram";
 import { GO_ZERO_TIME, nowUnixNs } from "../../src/probe/gotime.ts";
 import { startTransponder, type HostPort, type SocketPhase } from "../../src/probe/transponder.ts";
 import { encodeProbe, type Probe } from "../../src/probe/wire.ts";
+import { waitFor as waitForCondition } from "../../src/util/wait.ts";
 
-export async function waitFor(pred: () => boolean, timeoutMs = 3_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+/** Positional form of src/util/wait.ts's waitFor, as these tests call it. */
+export const waitFor = (pred: () => boolean, timeoutMs = 3_000, what = "condition"): Promise<void> =>
+  waitForCondition(pred, { timeoutMs, what, intervalMs: 2 });
 
 /** True when pred never holds during forMs (used to show nothing happens after close). */
 export async function staysFalse(pred: () => boolean, forMs: number): Promise<boolean> {
