@@ -181,11 +181,12 @@ export class BridgeRuntime {
     if (!outcome.ok) {
       metrics.errors.inc({ scope: "partner_polling", bridge: this.name });
       const problem = `${outcome.reason}: ${outcome.detail}`;
-      // Mismatches are configuration errors: loud. Plain unreachability: once per change.
-      if (outcome.reason === "name_mismatch" || outcome.reason === "role_mismatch" || outcome.reason === "auth") {
-        this.log.error(`partner configuration mismatch (${problem}); treating the partner as down`);
-      } else if (problem !== this.lastPollProblem) {
-        this.log.warn(`partner poll failed: ${problem}`);
+      // Logged once per change of cause (the counter counts every poll); mismatches are
+      // configuration errors, so loud.
+      if (problem !== this.lastPollProblem) {
+        if (outcome.reason === "name_mismatch" || outcome.reason === "role_mismatch" || outcome.reason === "auth") {
+          this.log.error(`partner configuration mismatch (${problem}); treating the partner as down`);
+        } else this.log.warn(`partner poll failed: ${problem}`);
       }
       this.lastPollProblem = problem;
     } else this.lastPollProblem = "";
