@@ -4,6 +4,7 @@
  */
 import { waitFor } from "../../src/util/wait.ts";
 import type { HookLine, StatusBody, World } from "./harness.ts";
+import { metricSum, type Sample } from "./metrics-text.ts";
 import { HOST_IDS, LINKS, type HostId } from "./netns.ts";
 
 export interface HostView {
@@ -81,8 +82,9 @@ export async function waitHosts(
   } catch (error) {
     const lines = hosts.map((h) => `  ${h}: ${short(last[h] ?? null)}   want ${JSON.stringify(expected[h])}`);
     const bad = hosts.filter((h) => !matches(last[h] ?? null, expected[h]!));
+    const exits = HOST_IDS.filter((h) => !w.running(h)).map((h) => `  ${h} is not running (exit ${JSON.stringify(w.exitOf(h))})`);
     const tails = bad.map((h) => `--- ${h} log tail:\n${w.logTail(h, 12)}`);
-    throw new Error(`${(error as Error).message}\n${lines.join("\n")}\n${tails.join("\n")}`);
+    throw new Error(`${(error as Error).message}\n${[...lines, ...exits].join("\n")}\n${tails.join("\n")}`);
   }
 }
 
@@ -141,4 +143,31 @@ export async function repair(w: World): Promise<void> {
 export async function expectSteady(w: World, timeoutMs: number): Promise<void> {
   await waitHosts(w, "steady state", STEADY, timeoutMs);
   for (const h of HOST_IDS) if (!w.running(h)) throw new Error(`${h} is not running: ${JSON.stringify(w.exitOf(h))}`);
+}
+
+/**
+ * Wait until a host's /metrics shows the expected values (sums over samples
+ * matching the labels). Pair counts follow the partner's *last* poll, so they
+ * settle up to one poll after /status does.
+ */
+export async function waitMetrics(
+  w: World,
+  h: HostId,
+  expected: readonly { name: string; labels?: Record<string, string>; value: number }[],
+  timeoutMs: number,
+): Promise<Sample[]> {
+  let last: Sample[] = [];
+  const actual = (): string => expected.map((e) => `${e.name}${JSON.stringify(e.labels ?? {})}=${metricSum(last, e.name, e.labels)} (want ${e.value})`).join(", ");
+  try {
+    await waitFor(
+      async () => {
+        last = (await w.metrics(h)) ?? [];
+        return expected.every((e) => metricSum(last, e.name, e.labels) === e.value);
+      },
+      { timeoutMs, intervalMs: 100, what: `${h} metrics` },
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}: ${actual()}`);
+  }
+  return last;
 }

@@ -13,7 +13,7 @@ import { startAgent, type Agent } from "./agent-client.ts";
 import { createTopology, HOST_FILES, HOST_IDS, run, VPC_IP, type HostId, type Topology } from "./netns.ts";
 import { parseMetrics, type Sample } from "./metrics-text.ts";
 
-export const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const REPO = resolve(fileURLToPath(new URL("../..", (import.meta as unknown as { url: string }).url)));
 export const BINARY = join(REPO, "dist/vpnham");
 const BIN = join(REPO, "node_modules/.bin");
 

@@ -130,12 +130,18 @@ export function cleanLeftovers(): string[] {
   return removed;
 }
 
+/** `ip -br link` output: eth0, eth1 and eth2 all have carrier (state UP). */
+function allUp(brief: string): boolean {
+  const states = new Map(brief.split("\n").map((l) => l.trim().split(/\s+/)).map(([name, state]) => [(name ?? "").split("@")[0], state]));
+  return ["eth0", "eth1", "eth2"].every((dev) => states.get(dev) === "UP");
+}
+
 export interface Topology {
   readonly ns: Record<HostId, string>;
   /** `ip -n <ns> …` for one host. */
   ip(host: HostId, ...args: string[]): Promise<string>;
-  /** Wall-clock seconds (with ns) just before the `ip` command ran, printed by `date` in the same shell. */
-  ipTimed(host: HostId, ...args: string[]): Promise<number>;
+  /** Wall-clock seconds (with ns) printed by `date` just before and just after the `ip` command. */
+  ipTimed(host: HostId, ...args: string[]): Promise<{ before: number; after: number }>;
   /** Command run inside a host's namespace. */
   exec(host: HostId, cmd: string, ...args: string[]): Promise<string>;
   teardown(): void;
@@ -164,6 +170,14 @@ export async function createTopology(): Promise<Topology> {
         await run("ip", ["-n", ns[end.host], "link", "set", end.dev, "up"]);
       }
     }
+    // veth carrier comes up asynchronously: daemons started before it would see no running interface.
+    const deadline = Date.now() + 10_000;
+    for (const h of HOST_IDS) {
+      while (!allUp(await run("ip", ["-n", ns[h], "-br", "link", "show"]))) {
+        if (Date.now() > deadline) throw new Error(`links of ${ns[h]} did not come up`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
   } catch (error) {
     teardown();
     throw error;
@@ -172,9 +186,10 @@ export async function createTopology(): Promise<Topology> {
     ns,
     ip: (host, ...args) => run("ip", ["-n", ns[host], ...args]),
     async ipTimed(host, ...args) {
-      // `date` then `exec ip`: the printed time is at most a fork+exec before the change (conservative).
-      const out = await run("sh", ["-c", 'date +%s.%N; exec ip -n "$0" "$@"', ns[host], ...args]);
-      return Number(out.trim().split("\n")[0]);
+      // The change happens between the two stamps (under load, starting `ip` can take a while).
+      const out = await run("sh", ["-c", 'date +%s.%N; ip -n "$0" "$@" && date +%s.%N', ns[host], ...args]);
+      const [before, after] = out.trim().split("\n").map(Number);
+      return { before: before!, after: after! };
     },
     exec: (host, cmd, ...args) => run("ip", ["netns", "exec", ns[host], cmd, ...args]),
     teardown,
