@@ -117,9 +117,14 @@ export class TunnelRuntime {
       return;
     }
     const result = replyReceived(this.health, probe.sequence);
+    if (result.outcome === "late") {
+      // Already counted as failed; still a sign of life for the down rule.
+      metrics.probesLate.inc(this.labels);
+      this.apply(result);
+      return;
+    }
     if (result.outcome !== "returned") {
-      if (result.outcome === "late") metrics.probesLate.inc(this.labels);
-      else metrics.datagramsMalformed.inc({ ...this.labels, reason: `reply_${result.outcome}` });
+      metrics.datagramsMalformed.inc({ ...this.labels, reason: `reply_${result.outcome}` });
       return;
     }
     metrics.probesReturned.inc(this.labels);

@@ -3,8 +3,12 @@
  * of (state, event). The shell records a probe as in flight *before* the
  * datagram leaves, so a fast reply can never be overwritten by the send.
  *
- * Invariant: sent = returned + failed + inFlight, where late replies (for a
- * probe already failed) are counted apart and never change a verdict.
+ * Invariant: sent = returned + failed + inFlight. A late reply (for a probe
+ * already failed) stays counted as failed and never makes a tunnel up, but
+ * it is a sign of life: like BFD, a tunnel goes down only when *nothing* came
+ * back for its newest threshold_down probes. Otherwise a scheduling hiccup
+ * longer than an interval (a loaded host, a GC pause, 10 ms probing) would
+ * fail the probe in flight and the next one, and flap the tunnel.
  */
 
 /** Slot states in the window ring. */
@@ -12,6 +16,8 @@ const EMPTY = 0;
 const IN_FLIGHT = 1;
 const RETURNED = 2;
 const FAILED = 3;
+/** Failed, but its reply came after all: counts as life for the down rule only. */
+const LATE = 4;
 
 export type TunnelVerdict = "up" | "down";
 
@@ -100,6 +106,7 @@ export function classifyReply(state: TunnelHealthState, sequence: bigint): Reply
     case FAILED:
       return "late";
     case RETURNED:
+    case LATE:
       return "duplicate";
     default:
       return "stale";
@@ -108,9 +115,9 @@ export function classifyReply(state: TunnelHealthState, sequence: bigint): Reply
 
 export function replyReceived(state: TunnelHealthState, sequence: bigint): HealthResult & { outcome: ReplyOutcome } {
   const outcome = classifyReply(state, sequence);
-  if (outcome !== "returned") return { state, newlyFailed: 0, outcome };
+  if (outcome !== "returned" && outcome !== "late") return { state, newlyFailed: 0, outcome };
   const window = state.window.slice();
-  window[slot(window, sequence)] = RETURNED;
+  window[slot(window, sequence)] = outcome === "returned" ? RETURNED : LATE;
   return { ...decide({ ...state, window }), newlyFailed: 0, outcome };
 }
 
@@ -124,9 +131,10 @@ function newest(state: TunnelHealthState, count: number): number[] {
 }
 
 /**
- * Verdict rules (as in Go): down when the newest thresholdDown probes all
- * lack a reply; up when the newest thresholdUp probes have replies, the
- * newest in-flight one counting as a reply. Otherwise keep the verdict.
+ * Verdict rules: down when the newest thresholdDown probes all lack a reply,
+ * even a late one (BFD-like; Go ignores late replies here); up when the
+ * newest thresholdUp probes have replies in time, the newest in-flight one
+ * counting as a reply (as in Go). Otherwise keep the verdict.
  */
 function decide(state: TunnelHealthState): HealthResult {
   const downWindow = newest(state, state.thresholdDown);
@@ -157,9 +165,9 @@ export function windowCounts(state: TunnelHealthState): { inFlight: number; retu
   for (const s of state.window) {
     if (s === IN_FLIGHT) inFlight++;
     else if (s === RETURNED) returned++;
-    else if (s === FAILED) failed++;
+    else if (s === FAILED || s === LATE) failed++;
   }
   return { inFlight, returned, failed };
 }
 
-export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED };
+export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED, LATE };

@@ -55,6 +55,13 @@ export interface Transponder {
 
 const DEFAULT_BACKOFF_MS = { initial: 100, max: 5_000 };
 
+/** Send errors that say the path is down, not that our socket is broken. */
+const PATH_ERRORS = new Set(["ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN", "EPERM", "ENOBUFS", "ECONNREFUSED"]);
+
+export function isPathError(error: unknown): boolean {
+  return PATH_ERRORS.has((error as { code?: string })?.code ?? "");
+}
+
 export function startTransponder(opts: TransponderOptions): Transponder {
   const { addr, probeAddr, events } = opts;
   const backoffMs = opts.reopenBackoffMs ?? DEFAULT_BACKOFF_MS;
@@ -185,7 +192,11 @@ export function startTransponder(opts: TransponderOptions): Transponder {
     if (!s || !bound || closed) return false;
     try {
       s.send(seal(datagram), probeAddr.port, probeAddr.host, (error) => {
-        if (error) fail(s, error, "send");
+        if (!error) return;
+        // The path is down (link cut, no route): the probe is lost, but the socket is
+        // fine and must keep answering the peer. Re-open only when the socket itself broke.
+        if (isPathError(error)) reportError(error, "send");
+        else fail(s, error, "send");
       });
       return true;
     } catch (e) {

@@ -42,7 +42,9 @@ describe("tunnel health verdicts (threshold_down 3, threshold_up 2)", () => {
     ["recovers after threshold_up", "s s s s r s", "ddDDDU"],
     ["send failure counts as no reply", "s x s x s x", "ddddDD"],
     ["send failure breaks the up run", "s r s x s", "ddUUU"],
-    ["late reply after the next send does not count", "s s r1 s", "dddD"],
+    ["a late reply never brings a tunnel up", "s s r1 s s r2 s", "ddddDDD"],
+    ["a late reply is a sign of life: no down verdict (BFD-like)", "s r s r s s r3 s", "ddUUUUUU"],
+    ["down once nothing at all came back for the newest threshold_down probes", "s r s r s s r3 s s s", "ddUUUUUUDD"],
     ["duplicate reply ignored", "s r r s", "dddU"],
   ];
   for (const [name, script, expected] of table) {

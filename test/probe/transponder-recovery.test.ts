@@ -70,3 +70,16 @@ describe("transponder recovery", () => {
     }
   });
 });
+
+describe("send errors", () => {
+  test("path errors (link down, no route) keep the socket; others re-open it", async () => {
+    const { isPathError } = await import("../../src/probe/transponder.ts");
+    for (const code of ["ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EPERM", "ENOBUFS", "ECONNREFUSED"]) {
+      assert.ok(isPathError(Object.assign(new Error(code), { code })), code);
+    }
+    for (const code of ["EBADF", "EADDRNOTAVAIL", "EINVAL", undefined]) {
+      assert.ok(!isPathError(Object.assign(new Error(String(code)), { code })), String(code));
+    }
+    assert.ok(!isPathError(null));
+  });
+});
