@@ -52,6 +52,7 @@ describe(`flood of ${FLOOD} datagrams at a running bridge (seed ${seed})`, () =>
   let tunnelId: Buffer | undefined;
   let lastSequence = 0n;
   const realReplies: Buffer[] = [];
+  const clients: Awaited<ReturnType<typeof bindUdp>>[] = []; // closed in after(), also when a test fails
 
   before(async () => {
     relay = await startRelay({
@@ -112,6 +113,7 @@ describe(`flood of ${FLOOD} datagrams at a running bridge (seed ${seed})`, () =>
   });
 
   after(async () => {
+    await Promise.all(clients.map(closeUdp));
     await child?.stop();
     await peer?.stop();
     await relay?.close();
@@ -121,6 +123,7 @@ describe(`flood of ${FLOOD} datagrams at a running bridge (seed ${seed})`, () =>
   test("stays up, answers real probes, keeps its verdicts, counts every datagram", async () => {
     const r = prng(seed);
     const client = await bindUdp("127.88.2.5", 0);
+    clients.push(client);
     const marker = randomBytes(16);
     const sentinelsSeen = new Set<bigint>();
     let strangerAnswers = 0;
@@ -238,12 +241,12 @@ describe(`flood of ${FLOOD} datagrams at a running bridge (seed ${seed})`, () =>
       }
       assert.ok(missing <= drops, `missing ${missing} > kernel drops ${drops}: ${report}`);
     }
-    await closeUdp(client);
   });
 
   test("an unpaced blast: the kernel may drop some, nothing is over-counted, the bridge recovers", async () => {
     const r = prng(seed + 1);
     const client = await bindUdp("127.88.2.5", 0);
+    clients.push(client);
     const BLAST = 50_000;
     const before = await scrape(left.metrics);
     const sizeBefore = sumSamples(before, "vpnham_datagrams_malformed_total", { bridge: left.bridge, reason: "size" });
@@ -273,6 +276,5 @@ describe(`flood of ${FLOOD} datagrams at a running bridge (seed ${seed})`, () =>
       timeoutMs: 5000,
       what: "tunnel up after the blast",
     });
-    await closeUdp(client);
   });
 });
