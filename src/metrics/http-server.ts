@@ -71,10 +71,19 @@ export async function startBoundedServer(addr: HttpAddr, opts: BoundedServerOpti
   const server: Server = createServer((req, res) => {
     const socket = req.socket;
     setDeadline(socket, requestTimeoutMs);
-    res.once("finish", () => {
+    // Count every answer once: on finish, or on close when the socket went first (a body
+    // cut short, which Deno reports without a finish).
+    let counted = false;
+    const count = (): void => {
+      if (counted || !res.headersSent) return;
+      counted = true;
       report(res.statusCode);
+    };
+    res.once("finish", () => {
+      count();
       if (!socket.destroyed) setDeadline(socket, keepAliveTimeoutMs + headersTimeoutMs);
     });
+    res.once("close", count);
     discardBody(req, maxBodyBytes);
     try {
       opts.handler(req, res);

@@ -161,26 +161,40 @@ describe("HTTP input at a running daemon", () => {
     assert.equal(await head.text(), "");
   });
 
-  test(
-    "runtime-level rejections are counted too (missing Host; a 400 cut short by an oversized body)",
-    { todo: process.env.ROBUST_NO_TODO ? false : "requests the runtime's HTTP layer rejects itself, or whose response is cut by destroy(), never reach 'finish' (see the robustness report)" },
-    async () => {
-      const problems: string[] = [];
-      for (const [server, port, path] of [["status", STATUS_PORT, "/status"], ["metrics", METRICS_PORT, "/metrics"]] as const) {
-        for (const [name, data] of [
-          ["no Host header", `GET ${path} HTTP/1.1\r\n\r\n`],
-          ["1 MB body", `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n${"b".repeat(1_000_000)}`],
-        ] as const) {
-          const codes = [400, 404, 405];
-          const before = await Promise.all(codes.map((c) => counted(server, c)));
-          const answer = await raw(port, data);
-          const after = await Promise.all(codes.map((c) => counted(server, c)));
-          const i = codes.indexOf(answer.code);
-          if (i === -1) problems.push(`${server}, ${name}: answered ${answer.code || "nothing"}`);
-          else if (after[i]! - before[i]! !== 1) problems.push(`${server}, ${name}: ${answer.code} not counted`);
-        }
+  /** Sends each raw request to both servers; lists answers that are missing or not counted. */
+  async function uncounted(requests: (path: string) => [string, string][]): Promise<string[]> {
+    const problems: string[] = [];
+    for (const [server, port, path] of [["status", STATUS_PORT, "/status"], ["metrics", METRICS_PORT, "/metrics"]] as const) {
+      for (const [name, data] of requests(path)) {
+        const codes = [400, 404, 405];
+        const before = await Promise.all(codes.map((c) => counted(server, c)));
+        const answer = await raw(port, data);
+        const after = await Promise.all(codes.map((c) => counted(server, c)));
+        const i = codes.indexOf(answer.code);
+        if (i === -1) problems.push(`${server}, ${name}: answered ${answer.code || "nothing"}`);
+        else if (after[i]! - before[i]! !== 1) problems.push(`${server}, ${name}: ${answer.code} not counted`);
       }
-      assert.deepEqual(problems, []);
+    }
+    return problems;
+  }
+
+  test("an answer cut short by an oversized body is still counted", async () => {
+    const problems = await uncounted((path) => [
+      ["1 MB body", `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n${"b".repeat(1_000_000)}`],
+    ]);
+    assert.deepEqual(problems, []);
+    await healthy();
+  });
+
+  test(
+    "a request without Host is answered 400 and counted",
+    {
+      todo: process.env.ROBUST_NO_TODO
+        ? false
+        : "Bun and Deno answer it in their own HTTP layer, before our handler; requireHostHeader: false would let it through but makes Bun cut slow clients early",
+    },
+    async () => {
+      assert.deepEqual(await uncounted((path) => [["no Host header", `GET ${path} HTTP/1.1\r\n\r\n`]]), []);
       await healthy();
     },
   );
