@@ -15,7 +15,7 @@ import { startTransponder, type Transponder } from "../probe/transponder.ts";
 import { encodeProbe, type Probe } from "../probe/wire.ts";
 import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
-import { startTicker, type Ticker } from "../util/ticker.ts";
+import { startTicker, type TickInfo, type Ticker } from "../util/ticker.ts";
 
 /**
  * The shell around one tunnel: a probe ticker, the UDP transponder and the
@@ -77,7 +77,7 @@ export class TunnelRuntime {
         },
       },
     });
-    this.ticker = startTicker(this.options.probeIntervalMs, () => this.sendProbe(), {
+    this.ticker = startTicker(this.options.probeIntervalMs, (tick) => this.sendProbe(tick), {
       name: `probe ${this.name}`,
       onError: (error) => {
         metrics.errors.inc({ scope: "peer_probing", bridge: this.options.bridgeName });
@@ -91,10 +91,11 @@ export class TunnelRuntime {
     await this.transponder?.close();
   }
 
-  private sendProbe(): void {
-    const { metrics } = this.options;
+  private sendProbe(tick: TickInfo): void {
+    const { metrics, probeIntervalMs } = this.options;
     // Recorded as in flight before the datagram leaves, so a fast reply can't be lost.
-    const begun = beginProbe(this.health);
+    // A tick half an interval late means *we* stalled: the last probe gets grace.
+    const begun = beginProbe(this.health, { stalled: tick.lateMs >= probeIntervalMs / 2 });
     this.apply(begun);
     const probe: Probe = {
       sequence: begun.sequence,

@@ -18,6 +18,11 @@ const RETURNED = 2;
 const FAILED = 3;
 /** Failed, but its reply came after all: counts as life for the down rule only. */
 const LATE = 4;
+/**
+ * Sent before *we* stalled (our tick fired late): its reply may be waiting
+ * in the socket, unread. It gets one more interval before it fails.
+ */
+const GRACE = 5;
 
 export type TunnelVerdict = "up" | "down";
 
@@ -68,13 +73,23 @@ function slot(window: Uint8Array, sequence: bigint): number {
  * failed (its reply did not come back within one interval). Returns the
  * sequence number to put in the datagram.
  */
-export function beginProbe(state: TunnelHealthState): HealthResult & { sequence: bigint } {
+export function beginProbe(state: TunnelHealthState, options: { stalled?: boolean } = {}): HealthResult & { sequence: bigint } {
   const window = state.window.slice();
   let newlyFailed = 0;
   const previous = state.lastSequence;
-  if (previous > 0n && window[slot(window, previous)] === IN_FLIGHT) {
-    window[slot(window, previous)] = FAILED;
+  // A probe given grace at the last tick has had its extra interval.
+  if (previous > 1n && window[slot(window, previous - 1n)] === GRACE) {
+    window[slot(window, previous - 1n)] = FAILED;
     newlyFailed++;
+  }
+  if (previous > 0n && window[slot(window, previous)] === IN_FLIGHT) {
+    // After our own stall (SIGSTOP, VM pause, a blocked loop) the timer fires before the
+    // socket is read: don't fail a probe whose reply may be sitting there.
+    if (options.stalled) window[slot(window, previous)] = GRACE;
+    else {
+      window[slot(window, previous)] = FAILED;
+      newlyFailed++;
+    }
   }
   const sequence = previous + 1n;
   window[slot(window, sequence)] = IN_FLIGHT;
@@ -102,6 +117,7 @@ export function classifyReply(state: TunnelHealthState, sequence: bigint): Reply
   if (!inWindow(state, sequence)) return "stale";
   switch (state.window[slot(state.window, sequence)]) {
     case IN_FLIGHT:
+    case GRACE:
       return "returned";
     case FAILED:
       return "late";
@@ -163,11 +179,11 @@ export function windowCounts(state: TunnelHealthState): { inFlight: number; retu
   let returned = 0;
   let failed = 0;
   for (const s of state.window) {
-    if (s === IN_FLIGHT) inFlight++;
+    if (s === IN_FLIGHT || s === GRACE) inFlight++;
     else if (s === RETURNED) returned++;
     else if (s === FAILED || s === LATE) failed++;
   }
   return { inFlight, returned, failed };
 }
 
-export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED, LATE };
+export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED, LATE, GRACE };

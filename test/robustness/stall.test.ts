@@ -151,8 +151,9 @@ describe("a daemon frozen for 15 probe intervals (SIGSTOP … SIGCONT)", () => {
   });
 
   test(
+    // Once failed 3 runs in 3: the probe in flight during the stall was failed before its
+    // reply, waiting in the socket buffer, was read. A late tick now gives it grace.
     "threshold_down 2: no failover caused by our own stall",
-    { todo: process.env.ROBUST_NO_TODO ? false : "a stall fails the in-flight probe whose reply waits in the socket buffer; with threshold_down 2 that is a false 'down' (see the robustness report)" },
     () => {
       const b = bridges.sensitive.name;
       assert.equal(transitions(after_, b), transitions(before_, b), explain(b));
