@@ -1,15 +1,10 @@
-import type { ConsolaInstance } from "consola";
 import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { substitute } from "./placeholders.ts";
 import { runCommand, type RunCommandOptions } from "./run-command.ts";
 import { commandOk, type CommandResult, type HookConfig, type HookEvent, type HookName, type HookRunReport } from "./types.ts";
 
-/**
- * Tagged per call: a child taken at import time keeps the reporters and level
- * it was created with, so it would miss configureLogger() run later by the CLI.
- */
-const log = (): ConsolaInstance => logger.withTag("hooks");
+const log = logger.withTag("hooks");
 
 type TimerHandle = unknown;
 export type Timers = {
@@ -94,7 +89,7 @@ export function createHookScheduler(opts: HookSchedulerOptions): HookScheduler {
   function emit(event: HookEvent): void {
     try {
       if (stopped) {
-        log().debug(`bridge ${opts.bridgeName}: ${event.hook} ignored, hooks are stopping`);
+        log.debug(`bridge ${opts.bridgeName}: ${event.hook} ignored, hooks are stopping`);
         return;
       }
       const key = scopeKeyOf(event);
@@ -107,7 +102,7 @@ export function createHookScheduler(opts: HookSchedulerOptions): HookScheduler {
       queue.push({ event: { ...event }, reapply: false, scope: key, epoch: scope.epoch });
       schedulePump();
     } catch (e) {
-      log().error(`bridge ${opts.bridgeName}: could not enqueue ${event.hook}: ${errorMessage(e)}`);
+      log.error(`bridge ${opts.bridgeName}: could not enqueue ${event.hook}: ${errorMessage(e)}`);
     }
   }
 
@@ -124,7 +119,7 @@ export function createHookScheduler(opts: HookSchedulerOptions): HookScheduler {
         try {
           await runJob(job);
         } catch (e) {
-          log().error(`bridge ${opts.bridgeName}: ${job.event.hook} failed: ${errorMessage(e)}`);
+          log.error(`bridge ${opts.bridgeName}: ${job.event.hook} failed: ${errorMessage(e)}`);
         }
       }
     } finally {
@@ -163,12 +158,12 @@ export function createHookScheduler(opts: HookSchedulerOptions): HookScheduler {
       } catch (e) {
         const failed = { argv: [...command], exitCode: null, signal: null, timedOut: false, durationMs: 0,
           stdout: "", stderr: "", truncated: false, error: errorMessage(e) };
-        log().error(`${what}: not run: ${failed.error}`, { argv: command });
+        log.error(`${what}: not run: ${failed.error}`, { argv: command });
         results.push(failed);
         continue;
       }
       if (opts.dryRun) {
-        log().info(`${what}: dry run, would run ${JSON.stringify(argv)}`, { argv });
+        log.info(`${what}: dry run, would run ${JSON.stringify(argv)}`, { argv });
         continue;
       }
       const result = await run(argv, { timeoutMs: opts.timeoutMs, env });
@@ -188,7 +183,7 @@ export function createHookScheduler(opts: HookSchedulerOptions): HookScheduler {
     try {
       opts.onResult(report);
     } catch (e) {
-      log().error(`${what}: result handler failed: ${errorMessage(e)}`);
+      log.error(`${what}: result handler failed: ${errorMessage(e)}`);
     }
     scheduleReapply(job, hook);
   }
@@ -209,7 +204,7 @@ export function createHookScheduler(opts: HookSchedulerOptions): HookScheduler {
         queue.push({ event: job.event, reapply: true, scope: job.scope, epoch: job.epoch });
         schedulePump();
       } catch (e) {
-        log().error(`bridge ${opts.bridgeName}: reapply of ${job.event.hook} failed: ${errorMessage(e)}`);
+        log.error(`bridge ${opts.bridgeName}: reapply of ${job.event.hook} failed: ${errorMessage(e)}`);
       }
     }, delayMs);
   }
@@ -265,8 +260,8 @@ function logCommand(what: string, result: CommandResult): void {
     ...(result.error !== undefined ? { error: result.error } : {}),
   };
   const line = `${what}: ${JSON.stringify(result.argv)} ${outcome} in ${fields.durationMs} ms`;
-  if (commandOk(result)) log().info(line, fields);
-  else log().warn(line, fields);
+  if (commandOk(result)) log.info(line, fields);
+  else log.warn(line, fields);
 }
 
 function clip(text: string): string {

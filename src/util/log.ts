@@ -22,6 +22,14 @@ export const logger: ConsolaInstance = createConsola({
   reporters: [{ log: (entry) => report(entry) }],
 });
 
+const listeners = new Set<(entry: LogObject) => void>();
+
+/** Observe every entry that passes the level (tests, the demo); returns the unsubscribe. */
+export function onLogEntry(listener: (entry: LogObject) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 export function configureLogger(options: { level?: string; format?: LogFormat }): void {
   if (options.level !== undefined) {
     const level = levels[options.level];
@@ -33,6 +41,7 @@ export function configureLogger(options: { level?: string; format?: LogFormat })
 
 function report(entry: LogObject): void {
   if (entry.level > currentLevel) return;
+  for (const listener of listeners) listener(entry);
   const [message, ...rest] = entry.args as unknown[];
   const fields =
     rest.length === 1 && typeof rest[0] === "object" && rest[0] !== null

@@ -6,14 +6,14 @@ import { join } from "node:path";
 import { createHookScheduler, type HookSchedulerOptions, type Timers } from "../../src/hooks/scheduler.ts";
 import type { HookConfig, HookEvent, HookName, HookRunReport } from "../../src/hooks/types.ts";
 import { waitFor } from "./support.ts";
-import { logger } from "../../src/util/log.ts";
+import { configureLogger, onLogEntry } from "../../src/util/log.ts";
 import type { LogObject } from "consola";
 
 // Capture the log instead of printing it (restored at the end).
 const logged: LogObject[] = [];
-const savedReporters = logger.options.reporters;
-logger.setReporters([{ log: (entry) => void logged.push(entry) }]);
-after(() => logger.setReporters(savedReporters));
+const unsubscribe = onLogEntry((entry) => void logged.push(entry));
+configureLogger({ level: "info" });
+after(() => unsubscribe());
 const logLines = (): string[] => logged.filter((e) => e.tag === "hooks").map((e) => String(e.args[0]));
 
 const dir = mkdtempSync(join(tmpdir(), "vpnham-hooks-"));
