@@ -51,7 +51,7 @@ function scriptsSchema(scope: string) {
 }
 
 const reapplyFields = z.strictObject({
-  initial_delay: duration({ minMs: 0, default: "0s", meta: { description: "first re-run after this long; 0 = reapply disabled, else ≥ 1s" } }),
+  initial_delay: duration({ minMs: 0, default: "0s", meta: { description: "first re-run after this long (≥ 1s); 0 takes maximum_delay, both 0 = reapply disabled (as in Go)" } }),
   maximum_delay: duration({ minMs: 0, default: "0s", meta: { description: "longest delay between re-runs (0 = initial_delay)" } }),
   factor: z
     .number({ error: (issue) => `${show(issue.input)} is not a number (expected ≥ 1)` })

@@ -162,7 +162,11 @@ function decide(state: TunnelHealthState): HealthResult {
   // Both can hold only if thresholdUp windows overlap nothing returned, which the
   // rules exclude (isUp needs ≥ 1 returned since thresholdUp ≥ 2).
   const verdict: TunnelVerdict = isUp ? "up" : isDown ? "down" : state.verdict;
-  const decided = state.decided || isUp || isDown;
+  // No reply in time for the newest thresholdDown probes (only late ones) is also a first
+  // verdict, "down": else a tunnel whose replies are always late would stay undecided and
+  // hold up the start-up wait for the configured tunnel for ever.
+  const noTimelyReply = downWindow.length === state.thresholdDown && !downWindow.includes(RETURNED);
+  const decided = state.decided || isUp || isDown || noTimelyReply;
   if (verdict === state.verdict && decided === state.decided) return { state, newlyFailed: 0 };
   const next = { ...state, verdict, decided };
   return {

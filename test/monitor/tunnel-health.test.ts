@@ -44,7 +44,7 @@ describe("tunnel health verdicts (threshold_down 3, threshold_up 2)", () => {
     ["recovers after threshold_up", "s s s s r s", "ddDDDU"],
     ["send failure counts as no reply", "s x s x s x", "ddddDD"],
     ["send failure breaks the up run", "s r s x s", "ddUUU"],
-    ["a late reply never brings a tunnel up", "s s r1 s s r2 s", "ddddDDD"],
+    ["a late reply never brings a tunnel up", "s s r1 s s r2 s", "dddDDDD"],
     ["a late reply is a sign of life: no down verdict (BFD-like)", "s r s r s s r3 s", "ddUUUUUU"],
     ["down once nothing at all came back for the newest threshold_down probes", "s r s r s s r3 s s s", "ddUUUUUUDD"],
     ["duplicate reply ignored", "s r r s", "dddU"],
@@ -139,6 +139,20 @@ describe("accounting: sent = returned + failed + in flight", () => {
 });
 
 describe("first verdict", () => {
+  test("replies that are always late still give a first verdict (down) after threshold_down probes", () => {
+    let s = initialTunnelHealth(3, 2);
+    const firsts: (string | undefined)[] = [];
+    for (let i = 1n; i <= 6n; i++) {
+      const r = beginProbe(s);
+      s = r.state;
+      firsts.push(r.firstVerdict);
+      if (i > 1n) s = replyReceived(s, i - 1n).state; // each reply one interval late
+    }
+    assert.equal(s.decided, true);
+    assert.equal(s.verdict, "down");
+    assert.deepEqual(firsts.filter(Boolean), ["down"]);
+  });
+
   test("is reported once, also when it is the initial 'down'", () => {
     let s = initialTunnelHealth(3, 2);
     const firsts: (string | undefined)[] = [];
