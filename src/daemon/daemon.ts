@@ -4,7 +4,7 @@ import type { BridgeConfig, Config } from "../config/index.ts";
 import type { HookRunReport } from "../hooks/types.ts";
 import { createMetrics, initBridge, removeBridge, startEventLoopLagMonitor, type Metrics } from "../metrics/registry.ts";
 import { startMetricsServer } from "../metrics/server.ts";
-import { listenError } from "../util/errors.ts";
+import { errorMessage, listenError } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { VERSION } from "../version.ts";
 
@@ -13,11 +13,21 @@ import { VERSION } from "../version.ts";
  * bridges whose settings changed, so the others keep their probe history,
  * verdicts and roles.
  */
+export interface ReloadResult {
+  started: string[];
+  stopped: string[];
+  restarted: string[];
+  kept: string[];
+  /** Bridges whose new settings could not be started; rolledBack: the previous ones run again. */
+  failed: { bridge: string; error: string; rolledBack: boolean }[];
+}
+
 export interface Daemon {
   readonly metrics: Metrics;
   readonly metricsPort: number;
   bridges(): ReadonlyMap<string, BridgeRuntime>;
-  reload(config: Config): Promise<{ started: string[]; stopped: string[]; restarted: string[]; kept: string[] }>;
+  /** Applies a new config bridge by bridge; a bridge that fails to start keeps (or goes back to) its previous settings. */
+  reload(config: Config): Promise<ReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -77,9 +87,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     metricsPort: metricsServer.port,
     bridges: () => new Map([...running].map(([name, e]) => [name, e.runtime])),
     async reload(next) {
-      const result = { started: [] as string[], stopped: [] as string[], restarted: [] as string[], kept: [] as string[] };
+      const result: ReloadResult = { started: [], stopped: [], restarted: [], kept: [], failed: [] };
       if (!isDeepStrictEqual(next.metrics, current.metrics)) {
         log.warn("metrics settings changed: they take effect at the next restart");
+      }
+      if (options.dryRun === undefined && next.dryRun !== current.dryRun) {
+        log.warn("dry_run changed: it takes effect at the next restart");
       }
       const wanted = new Map(next.bridges.map((b) => [b.name, b]));
       for (const name of [...running.keys()]) {
@@ -89,19 +102,33 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         }
       }
       for (const bridge of next.bridges) {
-        const entry = running.get(bridge.name);
-        if (entry && isDeepStrictEqual(entry.config, bridge)) {
+        const previous = running.get(bridge.name)?.config;
+        if (previous && isDeepStrictEqual(previous, bridge)) {
           result.kept.push(bridge.name);
           continue;
         }
-        if (entry) {
+        if (previous) await stopBridge(bridge.name);
+        try {
+          await startBridge(bridge);
+          (previous ? result.restarted : result.started).push(bridge.name);
+        } catch (error) {
+          // E.g. its new status_addr is taken: go back to what ran before, and say so.
           await stopBridge(bridge.name);
-          result.restarted.push(bridge.name);
-        } else result.started.push(bridge.name);
-        await startBridge(bridge);
+          let rolledBack = false;
+          if (previous) {
+            try {
+              await startBridge(previous);
+              rolledBack = true;
+            } catch (again) {
+              log.error(`bridge ${bridge.name}: could not restart its previous configuration either: ${errorMessage(again)}`);
+            }
+          }
+          result.failed.push({ bridge: bridge.name, error: errorMessage(error), rolledBack });
+        }
       }
-      current = { ...next, metrics: current.metrics };
-      log.info("configuration reloaded", result);
+      current = { ...next, metrics: current.metrics, dryRun: current.dryRun };
+      if (result.failed.length) log.error("configuration reloaded with failures", result);
+      else log.info("configuration reloaded", result);
       return result;
     },
     async stop() {

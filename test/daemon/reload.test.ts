@@ -5,14 +5,14 @@ import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import { waitFor } from "../../src/util/wait.ts";
 
 /** Bridges whose tunnels probe themselves on loopback (the transponder answers its own probes). */
-function yaml(bridges: { name: string; n: number; thresholdDown?: number }[]): string {
+function yaml(bridges: { name: string; n: number; thresholdDown?: number; statusN?: number }[]): string {
   const body = bridges
     .map(
-      ({ name, n, thresholdDown = 3 }) => `  ${name}:
+      ({ name, n, thresholdDown = 3, statusN = n }) => `  ${name}:
     role: active
     bridge_interface: lo
     peer_cidr: 10.1.0.0/16
-    status_addr: 127.66.1.${n}:18080
+    status_addr: 127.66.1.${statusN}:18080
     partner_url: http://127.66.1.200:18080/
     probe_interval: 50ms
     partner_status_timeout: 20ms
@@ -45,7 +45,7 @@ test("reload keeps unchanged bridges with their probe history, restarts changed 
   const result = await daemon.reload(
     parseConfig(yaml([{ name: "b1", n: 1 }, { name: "b2", n: 2, thresholdDown: 4 }, { name: "b3", n: 3 }])).config,
   );
-  assert.deepEqual(result, { started: ["b3"], stopped: [], restarted: ["b2"], kept: ["b1"] });
+  assert.deepEqual(result, { started: ["b3"], stopped: [], restarted: ["b2"], kept: ["b1"], failed: [] });
   assert.equal(daemon.bridges().get("b1"), b1, "b1 is the same runtime");
   assert.notEqual(daemon.bridges().get("b2"), b2, "b2 was restarted");
   // b1's history goes on: its sequence keeps counting and its role never flapped.
@@ -55,9 +55,34 @@ test("reload keeps unchanged bridges with their probe history, restarts changed 
   await waitFor(() => daemon.bridges().get("b3")!.state.bridgeActive, { timeoutMs: 5000, what: "b3 up" });
 
   const removed = await daemon.reload(parseConfig(yaml([{ name: "b1", n: 1 }, { name: "b2", n: 2, thresholdDown: 4 }])).config);
-  assert.deepEqual(removed, { started: [], stopped: ["b3"], restarted: [], kept: ["b1", "b2"] });
+  assert.deepEqual(removed, { started: [], stopped: ["b3"], restarted: [], kept: ["b1", "b2"], failed: [] });
   const scrape = await daemon.metrics.registry.metrics();
   assert.ok(!scrape.includes(`bridge="b3"`), "a removed bridge's series are gone");
   assert.ok(scrape.includes(`vpnham_probes_failed_total{bridge="b2",tunnel="lo"} 0`), "a restarted bridge keeps its fresh series");
   assert.match(scrape, /vpnham_bridge_active\{bridge="b1"\} 1/);
+});
+
+test("a bridge whose new settings cannot start goes back to its previous ones, and the result says so", async () => {
+  const { createServer } = await import("node:net");
+  const blocker = createServer();
+  await new Promise<void>((res) => blocker.listen(18080, "127.66.1.9", () => res()));
+  try {
+    const result = await daemon.reload(
+      parseConfig(yaml([{ name: "b1", n: 1 }, { name: "b2", n: 2, thresholdDown: 4, statusN: 9 }])).config,
+    );
+    assert.deepEqual(result.kept, ["b1"]);
+    assert.equal(result.failed.length, 1);
+    assert.equal(result.failed[0]!.bridge, "b2");
+    assert.equal(result.failed[0]!.rolledBack, true);
+    assert.match(result.failed[0]!.error, /address already in use/);
+    // b2 runs again on its previous settings: its old status address answers.
+    const b2 = daemon.bridges().get("b2")!;
+    assert.ok(b2, "b2 is running");
+    await waitFor(async () => (await fetch("http://127.66.1.2:18080/status").catch(() => null))?.status === 200, {
+      timeoutMs: 3000,
+      what: "b2's previous status address",
+    });
+  } finally {
+    blocker.close();
+  }
 });
