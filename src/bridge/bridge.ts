@@ -224,7 +224,7 @@ export class BridgeRuntime {
     const to = effect.type.endsWith("_activate") ? "active" : "inactive";
     metrics.roleTransitions.inc({ bridge: this.name, tunnel, to, reason: effect.reason });
     this.lastReasons.set(tunnel, `${to} (${effect.reason}) at ${new Date().toISOString()}`);
-    metrics.lastRoleChange.set({ bridge: this.name }, Date.now() / 1000);
+    if (!tunnel) metrics.lastRoleChange.set({ bridge: this.name }, Date.now() / 1000);
     this.log.info(`${tunnel ? `tunnel ${tunnel}` : "bridge"} → ${to} (${effect.reason})`, {
       bridge: this.name,
       ...(tunnel ? { tunnel } : {}),

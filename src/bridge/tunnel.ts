@@ -34,6 +34,8 @@ export interface TunnelRuntimeOptions {
 }
 
 const NS_PER_US = 1000n;
+/** A tunnel has one far end; a few allow for its re-configuration, more would be abuse. */
+const MAX_DST_LOCATIONS = 4;
 
 export class TunnelRuntime {
   readonly name: string;
@@ -44,10 +46,18 @@ export class TunnelRuntime {
   private ticker: Ticker | undefined;
   private readonly log;
   private readonly labels: { bridge: string; tunnel: string };
+  /** Send times on the monotonic clock, by sequence (ring), for round trips on our clock alone. */
+  private readonly sentSequence: BigUint64Array;
+  private readonly sentMonoNs: BigInt64Array;
+  /** dst locations seen in replies: label values come from the network, so they are capped. */
+  private readonly dstLocations = new Set<string>();
+  private lastSocketProblem = "";
 
   constructor(private readonly options: TunnelRuntimeOptions) {
     this.name = options.config.name;
     this.health = initialTunnelHealth(options.config.thresholdDown, options.config.thresholdUp);
+    this.sentSequence = new BigUint64Array(this.health.window.length);
+    this.sentMonoNs = new BigInt64Array(this.health.window.length);
     this.labels = { bridge: options.bridgeName, tunnel: this.name };
     this.log = logger.withTag(`tunnel ${options.bridgeName}/${this.name}`);
   }
@@ -68,11 +78,15 @@ export class TunnelRuntime {
       probeLocation: this.options.probeLocation,
       ...(this.options.probeKey ? { probeKey: this.options.probeKey } : {}),
       events: {
-        onReply: (probe, _monoNs, receivedUnixNs) => this.onReply(probe, receivedUnixNs),
+        onReply: (probe, receivedMonoNs, receivedUnixNs) => this.onReply(probe, receivedMonoNs, receivedUnixNs),
         onRequestAnswered: () => {},
         onMalformed: (reason) => metrics.datagramsMalformed.inc({ ...this.labels, reason }),
         onSocketError: (error, phase) => {
           metrics.errors.inc({ scope: "peer_probing", bridge: this.options.bridgeName });
+          // Counted every time; logged once per change of cause (a cut link fails every send).
+          const problem = `${phase}: ${(error as { code?: string }).code ?? errorMessage(error)}`;
+          if (problem === this.lastSocketProblem) return;
+          this.lastSocketProblem = problem;
           this.log.warn(`socket ${phase} error on ${config.addr.text}: ${errorMessage(error)}`);
         },
       },
@@ -107,10 +121,13 @@ export class TunnelRuntime {
       dstLocation: "",
     };
     metrics.probesSent.inc(this.labels);
+    const ring = Number(begun.sequence % BigInt(this.sentSequence.length));
+    this.sentSequence[ring] = begun.sequence;
+    this.sentMonoNs[ring] = process.hrtime.bigint();
     if (!this.transponder?.send(encodeProbe(probe))) this.apply(probeSendFailed(this.health, begun.sequence));
   }
 
-  private onReply(probe: Probe, receivedUnixNs: bigint): void {
+  private onReply(probe: Probe, receivedMonoNs: bigint, receivedUnixNs: bigint): void {
     const { metrics, bridgeName } = this.options;
     if (!probe.srcUuid.equals(this.options.bridgeId) || !probe.dstUuid.equals(this.tunnelId)) {
       // Somebody else's reply (or a spoof): never counts.
@@ -128,16 +145,28 @@ export class TunnelRuntime {
       metrics.datagramsMalformed.inc({ ...this.labels, reason: `reply_${result.outcome}` });
       return;
     }
+    this.lastSocketProblem = ""; // the path works again: log the next problem
     metrics.probesReturned.inc(this.labels);
     const latencyLabels = {
       ...this.labels,
-      probe_location_src: probe.srcLocation,
-      probe_location_dst: probe.dstLocation,
+      probe_location_src: this.options.probeLocation, // ours; the echoed copy could be anything
+      probe_location_dst: this.dstLocationLabel(probe.dstLocation),
     };
     metrics.latencyForward.observe(latencyLabels, Number((probe.dstTime.unixNs - probe.srcTime.unixNs) / NS_PER_US));
     metrics.latencyReturn.observe(latencyLabels, Number((receivedUnixNs - probe.dstTime.unixNs) / NS_PER_US));
-    metrics.latencyRoundTrip.observe({ bridge: bridgeName, tunnel: this.name }, Number((receivedUnixNs - probe.srcTime.unixNs) / NS_PER_US));
+    const ring = Number(probe.sequence % BigInt(this.sentSequence.length));
+    if (this.sentSequence[ring] === probe.sequence) {
+      metrics.latencyRoundTrip.observe({ bridge: bridgeName, tunnel: this.name }, Number((receivedMonoNs - this.sentMonoNs[ring]!) / NS_PER_US));
+    }
     this.apply(result);
+  }
+
+  /** The far end's location as a label value: the first few seen, then "other" (bounded series). */
+  private dstLocationLabel(location: string): string {
+    if (this.dstLocations.has(location)) return location;
+    if (this.dstLocations.size >= MAX_DST_LOCATIONS) return "other";
+    this.dstLocations.add(location);
+    return location;
   }
 
   private apply(result: HealthResult): void {
