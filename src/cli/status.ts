@@ -1,4 +1,6 @@
 import { defineCommand } from "citty";
+import { secretFromFileText } from "../config/normalize.ts";
+import { statusUrl as partnerStatusUrl } from "../partner/poller.ts";
 import { parseStatusBody, type BridgeStatus } from "../partner/status-body.ts";
 import { readFileSync } from "node:fs";
 import { deriveKeys } from "../auth/keys.ts";
@@ -43,22 +45,19 @@ export default defineCommand({
 
 function readSecret(path: string): string {
   try {
-    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+    return secretFromFileText(readFileSync(path, "utf8"));
   } catch (error) {
     throw new UserError(`--secret-file ${path}: ${errorMessage(error)}`);
   }
 }
 
-/** `http://h:8080/` and `http://h:8080` both mean `/status`, as for partner_url. */
+/** The partner_url rule (poller's statusUrl), as a user error for a bad URL. */
 export function statusUrl(base: string): string {
-  let url: URL;
   try {
-    url = new URL(base);
+    return partnerStatusUrl(base).toString();
   } catch {
-    throw new UserError(`${base}: not a URL (expected e.g. http://10.0.0.2:8080/)`);
+    throw new UserError(`${base}: not an http(s) URL (expected e.g. http://10.0.0.2:8080/)`);
   }
-  if (!url.pathname.endsWith("/status")) url.pathname = url.pathname.replace(/\/?$/, "/status");
-  return url.toString();
 }
 
 export function formatStatus(s: BridgeStatus): string {

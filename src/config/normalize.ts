@@ -162,6 +162,11 @@ function hooksOf(raw: RawBridge, top: RawConfig): Record<HookName, HookConfig> {
   return hooks;
 }
 
+/** A secret file's text without its trailing line ending(s). */
+export function secretFromFileText(text: string): string {
+  return text.replace(/[\r\n]+$/, "");
+}
+
 /** The secret, from `secret` or `secret_file`. Messages never contain it. */
 function secretOf(at: string, raw: RawBridge, env: NormalizeEnv, problems: string[], warnings: string[]): { secret?: string } {
   let secret = raw.secret;
@@ -171,7 +176,7 @@ function secretOf(at: string, raw: RawBridge, env: NormalizeEnv, problems: strin
     const file = resolve(env.baseDir, raw.secret_file);
     try {
       const read = env.readSecretFile(file);
-      secret = read.text.replace(/[\r\n]+$/, "");
+      secret = secretFromFileText(read.text);
       if (read.worldReadable) warnings.push(`${path}: ${file} is readable by everyone; chmod 600 it`);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;

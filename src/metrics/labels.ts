@@ -1,8 +1,7 @@
 /** Label values known up front, so their series can exist at 0 from the start. */
 
-/** Hook names used as the `hook` label (behaviour.md §4). */
-export const HOOK_NAMES = ["bridge_activate", "bridge_deactivate", "interface_activate", "interface_deactivate"] as const;
-export type HookName = (typeof HOOK_NAMES)[number];
+/** Hook names used as the `hook` label: the config's vocabulary (behaviour.md §4). */
+export { hookNames as HOOK_NAMES, type HookName } from "../config/placeholders.ts";
 /** `vpnham_hook_runs_total{outcome}` values. */
 export const HOOK_OUTCOMES = ["ok", "failed", "timeout", "dry_run"] as const;
 export type HookOutcome = (typeof HOOK_OUTCOMES)[number];

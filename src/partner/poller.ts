@@ -33,13 +33,14 @@ export interface PartnerPoller {
   close(): void;
 }
 
-/** `http://h:8080/` and `http://h:8080` both give `http://h:8080/status`; a path prefix is kept. */
+/** `http://h:8080/`, `http://h:8080` and `http://h:8080/status` all give `http://h:8080/status`; a path prefix is kept. */
 export function statusUrl(partnerUrl: string): URL {
   const url = new URL(partnerUrl);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new Error(`partner url must be http(s): ${partnerUrl}`);
   }
-  url.pathname = `${url.pathname.replace(/\/+$/, "")}/status`;
+  const path = url.pathname.replace(/\/+$/, "");
+  url.pathname = path.endsWith("/status") ? path : `${path}/status`; // tolerate a URL that names it already
   url.search = "";
   url.hash = "";
   return url;

@@ -14,8 +14,9 @@ import { nowUnixNs } from "./gotime.ts";
 import { decodeProbe, isRequest, makeReply, type Probe } from "./wire.ts";
 import { ReplayGuard, signProbe, verifyProbe } from "../auth/probe-auth.ts";
 
-/** `host` without brackets; `text` is the config form (`[::1]:3003`) for logs. */
-export type HostPort = { host: string; port: number; family: 4 | 6; text: string };
+/** The config model's address (`host` without brackets; `text` as written, for logs). */
+export type { HostPort } from "../config/index.ts";
+import type { HostPort } from "../config/index.ts";
 
 export type SocketPhase = "bind" | "send" | "receive";
 

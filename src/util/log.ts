@@ -41,7 +41,13 @@ export function configureLogger(options: { level?: string; format?: LogFormat })
 
 function report(entry: LogObject): void {
   if (entry.level > currentLevel) return;
-  for (const listener of listeners) listener(entry);
+  for (const listener of listeners) {
+    try {
+      listener(entry);
+    } catch {
+      /* an observer must never break the caller that logged */
+    }
+  }
   const [message, ...rest] = entry.args as unknown[];
   const fields =
     rest.length === 1 && typeof rest[0] === "object" && rest[0] !== null
