@@ -19,6 +19,11 @@ import { VERSION } from "../version.ts";
 import { buildStatus, initialSinceTimes, updateSinceTimes, type SinceTimes } from "./status.ts";
 import { TunnelRuntime } from "./tunnel.ts";
 
+function pollingSource(iface: string, partnerUrl: string): () => string | undefined {
+  const family = new URL(partnerUrl).hostname.startsWith("[") ? 6 : 4;
+  return () => interfaceIp(iface, undefined, family) || undefined;
+}
+
 export interface BridgeRuntimeOptions {
   config: BridgeConfig;
   metrics: Metrics;
@@ -126,7 +131,9 @@ export class BridgeRuntime {
       expectedName: config.name,
       ownRole: config.role,
       ...(this.keys ? { statusKey: this.keys.status } : {}),
-      localAddress: config.partnerPollingInterface ? interfaceIp(config.partnerPollingInterface) || undefined : undefined,
+      // Looked up per poll (the interface may get its address after we start), in the
+      // partner_url's address family.
+      ...(config.partnerPollingInterface ? { localAddress: pollingSource(config.partnerPollingInterface, config.partnerUrl) } : {}),
     });
     // Polling runs on its own timer: a slow partner never delays probes.
     this.pollTicker = startTicker(config.probeIntervalMs, () => this.pollPartner(), {

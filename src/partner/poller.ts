@@ -17,7 +17,7 @@ export interface PartnerPollerOptions {
   /** Our configured role: the partner must report the other one. */
   ownRole: Role;
   /** Source address to bind (first address of partner_polling_interface). */
-  localAddress?: string;
+  localAddress?: string | (() => string | undefined);
   /** Extra request headers. */
   headers?: Record<string, string>;
   /** With a shared secret: prove ourselves to the partner and accept only answers MACed for this request. */
@@ -57,6 +57,9 @@ export function createPartnerPoller(opts: PartnerPollerOptions): PartnerPoller {
   const agent = new transport.Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 1, timeout: 60_000 });
   const headers = { ...opts.headers, Accept: "application/json" };
   const inFlight = new Set<(outcome: PollOutcome) => void>();
+  // Resolved per request: the source interface may get its address after we start.
+  const sourceAddress = (): string | undefined =>
+    typeof opts.localAddress === "function" ? opts.localAddress() : opts.localAddress;
   let closed = false;
 
   const classify = (statusCode: number, body: string, auth?: { request: string; response: string | undefined }): PollOutcome => {
@@ -109,7 +112,7 @@ export function createPartnerPoller(opts: PartnerPollerOptions): PartnerPoller {
           method: "GET",
           agent,
           headers: requestAuth ? { ...headers, [AUTH_HEADER]: requestAuth } : headers,
-          ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+          ...(sourceAddress() ? { localAddress: sourceAddress() } : {}),
         });
         current = req;
         req.on("response", (res) => {

@@ -64,10 +64,33 @@ describe("partner poller", () => {
     );
   });
 
+  test("the source address is looked up for each new connection (the interface may get it late)", async () => {
+    await withPartner(
+      (_req, res) => {
+        res.setHeader("Connection", "close"); // a new connection for every poll
+        answer(res, 200, statusJson());
+      },
+      async (server) => {
+        let lookups = 0;
+        const source = (): string | undefined => (lookups++ === 0 ? undefined : "127.0.0.1");
+        const poller = createPartnerPoller({ url: `http://127.0.0.1:${server.port}/`, timeoutMs, expectedName: "vpnham-dev-lft", ownRole: "active", localAddress: source });
+        try {
+          assert.ok((await poller.poll()).ok);
+          assert.ok((await poller.poll()).ok);
+          assert.ok(lookups >= 2, `looked up ${lookups} time(s)`);
+          assert.match(server.requests.at(-1)?.remoteAddress ?? "", /127\.0\.0\.1$/);
+        } finally {
+          poller.close();
+        }
+      },
+    );
+  });
+
   test("partner_url with and without a trailing slash both request /status", async () => {
     assert.equal(statusUrl("http://h:8080").href, "http://h:8080/status");
     assert.equal(statusUrl("http://h:8080/").href, "http://h:8080/status");
     assert.equal(statusUrl("http://h:8080/vpn/").href, "http://h:8080/vpn/status");
+    assert.equal(statusUrl("http://h:8080/status").href, "http://h:8080/status", "never /status/status");
     assert.throws(() => statusUrl("ftp://h/"), /http/);
     await withPartner(
       (_req, res) => answer(res, 200, statusJson()),
