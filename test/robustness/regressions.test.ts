@@ -225,7 +225,9 @@ describe("regression (Go): a reply exactly one window late, on a live bridge", (
     const labels = { bridge, tunnel: "t0" };
     try {
       await waitFor(() => plan.size === 3 && [...plan.values()].every((e) => e.released), { timeoutMs: 10_000, what: "three held replies released" });
-      await waitFor(async () => (await metricSum(daemon.metrics.probesLate, labels)) === 1 && (await metricSum(daemon.metrics.datagramsMalformed, { ...labels, reason: "reply_stale" })) === 2, {
+      // ≥ 1 late: on a loaded machine an ordinary reply can also miss its 20 ms interval.
+      // Stale can only be the two replies held for a whole window or more: exactly 2.
+      await waitFor(async () => (await metricSum(daemon.metrics.probesLate, labels)) >= 1 && (await metricSum(daemon.metrics.datagramsMalformed, { ...labels, reason: "reply_stale" })) === 2, {
         timeoutMs: 2000,
         what: "one late, two stale",
       });
