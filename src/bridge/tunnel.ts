@@ -10,7 +10,7 @@ import {
   type TunnelHealthState,
   type TunnelVerdict,
 } from "../monitor/tunnel-health.ts";
-import { GO_ZERO_TIME, nowUnixNs } from "../probe/gotime.ts";
+import { GO_ZERO_TIME, UTC_OFFSET_MIN, nowUnixNs } from "../probe/gotime.ts";
 import { startTransponder, type Transponder } from "../probe/transponder.ts";
 import { encodeProbe, type Probe } from "../probe/wire.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -49,6 +49,7 @@ export class TunnelRuntime {
   /** Send times on the monotonic clock, by sequence (ring), for round trips on our clock alone. */
   private readonly sentSequence: BigUint64Array;
   private readonly sentMonoNs: BigInt64Array;
+  private readonly ringSize: bigint;
   /** dst locations seen in replies: label values come from the network, so they are capped. */
   private readonly dstLocations = new Set<string>();
   private lastSocketProblem = "";
@@ -58,6 +59,7 @@ export class TunnelRuntime {
     this.health = initialTunnelHealth(options.config.thresholdDown, options.config.thresholdUp);
     this.sentSequence = new BigUint64Array(this.health.window.length);
     this.sentMonoNs = new BigInt64Array(this.health.window.length);
+    this.ringSize = BigInt(this.health.window.length);
     this.labels = { bridge: options.bridgeName, tunnel: this.name };
     this.log = logger.withTag(`tunnel ${options.bridgeName}/${this.name}`);
   }
@@ -114,14 +116,14 @@ export class TunnelRuntime {
     const probe: Probe = {
       sequence: begun.sequence,
       srcUuid: this.options.bridgeId,
-      srcTime: { unixNs: nowUnixNs(), offsetMin: -1 },
+      srcTime: { unixNs: nowUnixNs(), offsetMin: UTC_OFFSET_MIN },
       srcLocation: this.options.probeLocation,
       dstUuid: this.tunnelId,
       dstTime: GO_ZERO_TIME,
       dstLocation: "",
     };
     metrics.probesSent.inc(this.labels);
-    const ring = Number(begun.sequence % BigInt(this.sentSequence.length));
+    const ring = this.ringSlot(begun.sequence);
     this.sentSequence[ring] = begun.sequence;
     this.sentMonoNs[ring] = process.hrtime.bigint();
     if (!this.transponder?.send(encodeProbe(probe))) this.apply(probeSendFailed(this.health, begun.sequence));
@@ -154,11 +156,16 @@ export class TunnelRuntime {
     };
     metrics.latencyForward.observe(latencyLabels, Number((probe.dstTime.unixNs - probe.srcTime.unixNs) / NS_PER_US));
     metrics.latencyReturn.observe(latencyLabels, Number((receivedUnixNs - probe.dstTime.unixNs) / NS_PER_US));
-    const ring = Number(probe.sequence % BigInt(this.sentSequence.length));
+    const ring = this.ringSlot(probe.sequence);
     if (this.sentSequence[ring] === probe.sequence) {
       metrics.latencyRoundTrip.observe({ bridge: bridgeName, tunnel: this.name }, Number((receivedMonoNs - this.sentMonoNs[ring]!) / NS_PER_US));
     }
     this.apply(result);
+  }
+
+  /** Slot of a sequence in the send-time ring (same size as the monitor's window). */
+  private ringSlot(sequence: bigint): number {
+    return Number(sequence % this.ringSize);
   }
 
   /** The far end's location as a label value: the first few seen, then "other" (bounded series). */
