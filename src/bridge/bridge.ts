@@ -121,6 +121,8 @@ export class BridgeRuntime {
       getStatus: () => this.status(),
       ...(this.keys ? { statusKey: this.keys.status } : {}),
       onRequest: (code) => metrics.httpRequests.inc({ server: "status", code: String(code) }),
+      // The server has logged it already.
+      onError: () => metrics.errors.inc({ scope: "status_listener", bridge: config.name }),
     }).catch((error: unknown) => {
       throw listenError(`bridges.${config.name}.status_addr`, config.statusAddr.text, error);
     });

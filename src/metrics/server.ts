@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
-import { requestPath, sendText, startBoundedServer, type HttpAddr, type RunningHttpServer } from "./http-server.ts";
+import { startHttpServer, type HttpAddr, type HttpRequest, type RunningHttpServer } from "../http/server.ts";
+import { textResponse, type HttpResponse } from "../http/response.ts";
 import type { Metrics } from "./registry.ts";
 
 const log = logger.withTag("metrics");
@@ -13,42 +13,25 @@ const log = logger.withTag("metrics");
  */
 export async function startMetricsServer(opts: { addr: HttpAddr; metrics: Metrics }): Promise<RunningHttpServer> {
   const { metrics } = opts;
-  return startBoundedServer(opts.addr, {
+  return startHttpServer(opts.addr, {
     name: "metrics",
     onResponse: (code) => metrics.httpRequests.inc({ server: "metrics", code: String(code) }),
-    handler: (req, res) => handle(metrics, req, res),
+    handler: (req) => handle(metrics, req),
   });
 }
 
-function handle(metrics: Metrics, req: IncomingMessage, res: ServerResponse): void {
-  const path = requestPath(req);
+const METHOD_NOT_ALLOWED = textResponse(405, "method not allowed\n", { Allow: "GET, HEAD" });
+
+async function handle(metrics: Metrics, req: HttpRequest): Promise<HttpResponse> {
   const readOnly = req.method === "GET" || req.method === "HEAD";
-  if (path === "/") {
-    if (readOnly) sendText(res, 200, "ok\n");
-    else sendText(res, 405, "method not allowed\n", { Allow: "GET, HEAD" });
-    return;
+  if (req.path === "/") return readOnly ? textResponse(200, "ok\n") : METHOD_NOT_ALLOWED;
+  if (req.path !== "/metrics") return textResponse(404, "not found\n");
+  if (!readOnly) return METHOD_NOT_ALLOWED;
+  try {
+    const body = await metrics.registry.metrics();
+    return { status: 200, headers: { "Content-Type": metrics.registry.contentType }, body };
+  } catch (error) {
+    log.warn("collecting metrics failed", { error: errorMessage(error) });
+    return textResponse(500, "collecting metrics failed\n");
   }
-  if (path !== "/metrics") {
-    sendText(res, 404, "not found\n");
-    return;
-  }
-  if (!readOnly) {
-    sendText(res, 405, "method not allowed\n", { Allow: "GET, HEAD" });
-    return;
-  }
-  metrics.registry
-    .metrics()
-    .then((body) => {
-      res.writeHead(200, { "Content-Type": metrics.registry.contentType, "Content-Length": Buffer.byteLength(body) });
-      res.end(body);
-    })
-    .catch((error: unknown) => {
-      log.warn("collecting metrics failed", { error: errorMessage(error) });
-      try {
-        if (!res.headersSent) sendText(res, 500, "collecting metrics failed\n");
-        else res.destroy();
-      } catch {
-        res.destroy();
-      }
-    });
 }

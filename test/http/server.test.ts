@@ -1,78 +1,298 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { sendText, startBoundedServer } from "../../src/metrics/http-server.ts";
+import { startHttpServer, type HttpHandler, type HttpServerOptions, type RunningHttpServer } from "../../src/http/server.ts";
+import { textResponse } from "../../src/http/response.ts";
+import { waitFor } from "../../src/util/wait.ts";
 
-/** Opens a connection, writes `data`, resolves with [bytes received, ms until the server closed it]. */
-function holdOpen(port: number, data: string, giveUpMs: number): Promise<{ text: string; closedAfterMs: number | null }> {
+const HOST = "127.0.0.1";
+
+interface Exchange {
+  text: string;
+  /** ms from connecting until the server closed (or reset) the connection; null if it did not. */
+  closedAfterMs: number | null;
+}
+
+/** Opens a connection, writes `data`, and collects what comes back until the server closes or `giveUpMs`. */
+function exchange(port: number, data: string | Buffer, giveUpMs = 3000): Promise<Exchange> {
   return new Promise((resolve) => {
-    const startMs = Date.now();
+    const startMs = performance.now();
     const chunks: Buffer[] = [];
-    const socket = connect({ host: "127.0.0.1", port });
+    const socket = connect({ host: HOST, port });
     let closedAfterMs: number | null = null;
+    let settled = false;
     const done = (): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.destroy();
       resolve({ text: Buffer.concat(chunks).toString("latin1"), closedAfterMs });
     };
     const timer = setTimeout(done, giveUpMs);
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      closedAfterMs = Date.now() - startMs;
+    socket.on("error", () => {
+      closedAfterMs ??= performance.now() - startMs;
       done();
     });
-    socket.on("connect", () => socket.write(data));
+    socket.on("close", () => {
+      closedAfterMs ??= performance.now() - startMs;
+      done();
+    });
+    socket.on("connect", () => socket.write(data, () => {}));
   });
 }
 
-test("slow or idle clients are cut off by our own deadlines on every runtime", async () => {
+const statusCodes = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+async function withServer(
+  handler: HttpHandler,
+  fn: (server: RunningHttpServer, codes: number[], handlerErrors: unknown[]) => Promise<void>,
+  options: Partial<HttpServerOptions> = {},
+): Promise<void> {
   const codes: number[] = [];
-  const server = await startBoundedServer(
-    { host: "127.0.0.1", port: 0 },
-    {
-      name: "test",
-      handler: (_req, res) => sendText(res, 200, "ok\n"),
-      onResponse: (code) => codes.push(code),
-      headersTimeoutMs: 200,
-      requestTimeoutMs: 300,
-      keepAliveTimeoutMs: 200,
-    },
+  const handlerErrors: unknown[] = [];
+  const server = await startHttpServer(
+    { host: HOST, port: 0 },
+    { name: "test", handler, onResponse: (code) => codes.push(code), onHandlerError: (error) => handlerErrors.push(error), ...options },
   );
   try {
-    const [dripHeaders, nothing, answered] = await Promise.all([
-      holdOpen(server.port, "GET / HTTP/1.1\r\nHost: x\r\n", 5000),
-      holdOpen(server.port, "", 5000),
-      holdOpen(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5000),
-    ]);
-    assert.ok(dripHeaders.closedAfterMs !== null && dripHeaders.closedAfterMs < 2000, `unfinished headers closed (${dripHeaders.closedAfterMs})`);
-    assert.ok(nothing.closedAfterMs !== null && nothing.closedAfterMs < 2000, `silent connection closed (${nothing.closedAfterMs})`);
-    assert.match(answered.text, /^HTTP\/1\.1 200/);
-    assert.ok(answered.closedAfterMs !== null && answered.closedAfterMs < 3000, `idle keep-alive closed (${answered.closedAfterMs})`);
-    assert.deepEqual(codes, [200], "clients that went away are not counted as answered");
+    await fn(server, codes, handlerErrors);
   } finally {
     await server.close();
   }
+}
+
+const ok: HttpHandler = (req) => textResponse(200, `${req.method} ${req.path}\n`);
+
+test("slow or idle clients are cut off by our own deadlines; a started request gets 408, counted", async () => {
+  await withServer(
+    ok,
+    async (server, codes) => {
+      const [dripHeaders, nothing, answered] = await Promise.all([
+        exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n", 5000),
+        exchange(server.port, "", 5000),
+        exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5000),
+      ]);
+      assert.ok(dripHeaders.closedAfterMs !== null && dripHeaders.closedAfterMs < 2000, `unfinished headers closed (${dripHeaders.closedAfterMs})`);
+      assert.match(dripHeaders.text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+      assert.ok(nothing.closedAfterMs !== null && nothing.closedAfterMs < 2000, `silent connection closed (${nothing.closedAfterMs})`);
+      assert.equal(nothing.text, "", "a connection that asked nothing gets no answer");
+      assert.match(answered.text, /^HTTP\/1\.1 200/);
+      assert.ok(answered.closedAfterMs !== null && answered.closedAfterMs < 3000, `idle keep-alive closed (${answered.closedAfterMs})`);
+      assert.deepEqual([...codes].sort(), [200, 408]);
+    },
+    { headersTimeoutMs: 200, requestTimeoutMs: 300, keepAliveTimeoutMs: 200 },
+  );
 });
 
-test("a throwing handler answers 500 and the server lives on", async () => {
+test("a throwing or rejecting handler answers 500, is reported, and the server lives on", async () => {
   let calls = 0;
-  const server = await startBoundedServer(
-    { host: "127.0.0.1", port: 0 },
-    {
-      name: "test",
-      handler: (_req, res) => {
-        calls += 1;
-        if (calls === 1) throw new Error("boom");
-        sendText(res, 200, "ok\n");
-      },
+  await withServer(
+    (req) => {
+      calls += 1;
+      if (calls === 1) throw new Error("boom");
+      if (calls === 2) return Promise.reject(new Error("async boom"));
+      return ok(req);
+    },
+    async (server, codes, handlerErrors) => {
+      assert.equal((await fetch(`http://${HOST}:${server.port}/`)).status, 500);
+      assert.equal((await fetch(`http://${HOST}:${server.port}/`)).status, 500);
+      assert.equal((await fetch(`http://${HOST}:${server.port}/`)).status, 200);
+      assert.deepEqual(codes, [500, 500, 200]);
+      assert.deepEqual(
+        handlerErrors.map((e) => (e as Error).message),
+        ["boom", "async boom"],
+      );
+      await server.close(); // idempotent with the one in withServer
     },
   );
-  try {
-    assert.equal((await fetch(`http://127.0.0.1:${server.port}/`)).status, 500);
-    assert.equal((await fetch(`http://127.0.0.1:${server.port}/`)).status, 200);
-  } finally {
-    await server.close();
-    await server.close(); // idempotent
-  }
+});
+
+test("a handler that never answers: 503 at the request deadline, reported; its late answer is dropped", async () => {
+  let release: (() => void) | undefined;
+  await withServer(
+    (req) =>
+      req.path === "/hang"
+        ? new Promise((resolve) => {
+            release = () => resolve(textResponse(200, "late\n"));
+          })
+        : ok(req),
+    async (server, codes, handlerErrors) => {
+      const hung = await exchange(server.port, "GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
+      assert.match(hung.text, /^HTTP\/1\.1 503 /);
+      assert.match(hung.text, /Connection: close\r\n/);
+      assert.ok(hung.closedAfterMs !== null);
+      release?.();
+      const next = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assert.deepEqual(statusCodes(next.text), [200]);
+      assert.deepEqual(codes, [503, 200]);
+      assert.equal(handlerErrors.length, 1);
+      assert.match((handlerErrors[0] as Error).message, /no answer within 300 ms to GET \/hang/);
+    },
+    { requestTimeoutMs: 300 },
+  );
+});
+
+test("keep-alive: HTTP/1.1 stays open, Connection: close and HTTP/1.0 close after the answer", async () => {
+  await withServer(ok, async (server) => {
+    const kept = await exchange(server.port, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    assert.deepEqual(statusCodes(kept.text), [200, 200]);
+    assert.match(kept.text, /GET \/a\n[^]*GET \/b\n$/, "answers in order");
+    assert.equal(kept.closedAfterMs, null, "kept open");
+    const closed = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert.match(closed.text, /\r\nConnection: close\r\n/);
+    assert.ok(closed.closedAfterMs !== null);
+    const old = await exchange(server.port, "GET / HTTP/1.0\r\n\r\n");
+    assert.deepEqual(statusCodes(old.text), [200]);
+    assert.ok(old.closedAfterMs !== null);
+    const oldKept = await exchange(server.port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 400);
+    assert.equal(oldKept.closedAfterMs, null);
+  });
+});
+
+test("answers carry Content-Length and Date; HEAD keeps the length and drops the body; reserved headers can't be forged", async () => {
+  await withServer(
+    () => ({ status: 200, headers: { "Content-Type": "text/plain", "Content-Length": "1", "X-Evil": "a\r\nSet-Cookie: b" }, body: "hello" }),
+    async (server) => {
+      const get = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assert.match(get.text, /\r\nContent-Length: 5\r\n/);
+      assert.match(get.text, /\r\nDate: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\n/);
+      assert.doesNotMatch(get.text, /Content-Length: 1\r\n|Set-Cookie|X-Evil/);
+      assert.ok(get.text.endsWith("\r\n\r\nhello"));
+      const head = await exchange(server.port, "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assert.match(head.text, /\r\nContent-Length: 5\r\n/);
+      assert.ok(head.text.endsWith("\r\n\r\n"), "no body after a HEAD answer");
+    },
+  );
+});
+
+test("a small body is skipped and the connection serves the next request; a large or chunked one closes it after the answer", async () => {
+  await withServer(ok, async (server, codes) => {
+    const small = await exchange(server.port, `POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789GET /b HTTP/1.1\r\nHost: x\r\n\r\n`, 400);
+    assert.deepEqual(statusCodes(small.text), [200, 200]);
+    assert.match(small.text, /POST \/a\n[^]*GET \/b\n$/);
+    assert.equal(small.closedAfterMs, null);
+    const large = await exchange(server.port, `POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${"z".repeat(100_000)}GET /d HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.deepEqual(statusCodes(large.text), [200], "one answer, then closed");
+    assert.match(large.text, /Connection: close/);
+    assert.ok(large.closedAfterMs !== null);
+    const chunked = await exchange(server.port, "POST /e HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    assert.deepEqual(statusCodes(chunked.text), [200]);
+    assert.ok(chunked.closedAfterMs !== null);
+    assert.deepEqual(codes, [200, 200, 200, 200]);
+  });
+});
+
+test("a request without Host, or malformed, gets 400 with a reason and a close, and is counted", async () => {
+  await withServer(ok, async (server, codes) => {
+    const noHost = await exchange(server.port, "GET / HTTP/1.1\r\n\r\n");
+    assert.match(noHost.text, /^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nmissing Host header\n$/);
+    assert.ok(noHost.closedAfterMs !== null);
+    const version = await exchange(server.port, "GET / HTTP/2.0\r\nHost: x\r\n\r\n");
+    assert.deepEqual(statusCodes(version.text), [505]);
+    assert.deepEqual(codes, [400, 505]);
+  });
+});
+
+test("connections over the cap get 503 and a close, counted; a freed slot serves again", async () => {
+  await withServer(
+    ok,
+    async (server, codes) => {
+      const held = [connect({ host: HOST, port: server.port }), connect({ host: HOST, port: server.port })];
+      for (const socket of held) socket.on("error", () => {});
+      await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
+      // The server sees a connection a moment after the client does.
+      await waitFor(async () => statusCodes((await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).text)[0] === 503, {
+        timeoutMs: 2000,
+        what: "the third connection refused",
+      });
+      assert.ok(codes.every((code) => code === 503) && codes.length >= 1, String(codes));
+      held[0]!.destroy();
+      await waitFor(async () => statusCodes((await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).text)[0] === 200, {
+        timeoutMs: 2000,
+        what: "a freed slot serving again",
+      });
+      for (const socket of held) socket.destroy();
+    },
+    { maxConnections: 2 },
+  );
+});
+
+test("2000 pipelined requests on one connection are all answered, in order, and counted", async () => {
+  await withServer(ok, async (server, codes) => {
+    const requests = Array.from({ length: 2000 }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n${i === 1999 ? "Connection: close\r\n" : ""}\r\n`).join("");
+    const answer = await exchange(server.port, requests, 10_000);
+    const paths = [...answer.text.matchAll(/GET \/(\d+)\n/g)].map((m) => Number(m[1]));
+    assert.deepEqual(paths, Array.from({ length: 2000 }, (_, i) => i));
+    assert.equal(codes.length, 2000);
+  });
+});
+
+test("random bytes on 300 connections: every answer the clients saw was counted, and the server still serves", async () => {
+  let seed = 7;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const pieces = ["GET", "POST", " ", "/status", "HTTP/1.1", "HTTP/1.0", "\r\n", "\n", "Host: x", "Content-Length: 3", "Transfer-Encoding: chunked", ":", "\0", "\xff", "abc", "\r\n\r\n"];
+  await withServer(
+    ok,
+    async (server, codes) => {
+      const seen: number[] = [];
+      for (let batch = 0; batch < 10; batch++) {
+        const answers = await Promise.all(
+          Array.from({ length: 30 }, () => {
+            let text = "";
+            const n = Math.floor(random() * 20);
+            for (let i = 0; i < n; i++) text += pieces[Math.floor(random() * pieces.length)];
+            return exchange(server.port, Buffer.from(text, "latin1"), 1000);
+          }),
+        );
+        for (const answer of answers) seen.push(...statusCodes(answer.text));
+      }
+      assert.ok(seen.length > 50, `some answers (${seen.length})`);
+      await waitFor(() => codes.length >= seen.length, { timeoutMs: 2000, what: "answers counted" });
+      assert.deepEqual([...codes].sort(), [...seen].sort(), "counted exactly what was answered");
+      const healthy = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assert.deepEqual(statusCodes(healthy.text), [200]);
+    },
+    { headersTimeoutMs: 300 },
+  );
+});
+
+test("a client that pipelines without reading is not answered into memory: reading stops until it drains", async () => {
+  const ANSWER_BYTES = 64 * 1024;
+  const REQUESTS = 2000; // 125 MiB of answers, were they all buffered
+  let calls = 0;
+  await withServer(
+    () => {
+      calls += 1;
+      return { status: 200, body: Buffer.alloc(ANSWER_BYTES, 0x61) };
+    },
+    async (server) => {
+      const socket = connect({ host: HOST, port: server.port });
+      socket.on("error", () => {});
+      socket.pause(); // read nothing for now
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.write(Array.from({ length: REQUESTS }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n${i === REQUESTS - 1 ? "Connection: close\r\n" : ""}\r\n`).join(""));
+      // Wait until the server stops handling (the kernel buffers and ours are full).
+      let last = -1;
+      await waitFor(
+        () => {
+          const settled = calls === last && calls > 0;
+          last = calls;
+          return settled;
+        },
+        { timeoutMs: 10_000, intervalMs: 200, what: "the server to stop reading" },
+      );
+      assert.ok(calls < REQUESTS / 4, `handled ${calls} of ${REQUESTS} while the client read nothing`);
+      let received = 0;
+      const closed = new Promise((resolve) => socket.once("close", resolve));
+      socket.on("data", (chunk: Buffer) => (received += chunk.length));
+      socket.resume();
+      await closed;
+      assert.equal(calls, REQUESTS);
+      assert.ok(received > REQUESTS * ANSWER_BYTES, `all answers arrived (${received} bytes)`);
+    },
+  );
 });

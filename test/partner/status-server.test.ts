@@ -20,14 +20,14 @@ function status(): BridgeStatus {
 
 async function withStatusServer(
   fn: (port: number, codes: number[]) => Promise<void>,
-  extra: { authorize?: Parameters<typeof startStatusServer>[0]["authorize"]; getStatus?: () => BridgeStatus } = {},
+  extra: { getStatus?: () => BridgeStatus; onError?: (error: unknown) => void } = {},
 ): Promise<void> {
   const codes: number[] = [];
   const server = await startStatusServer({
     addr: { host: "127.0.0.1", port: 0 },
     getStatus: extra.getStatus ?? status,
     onRequest: (code) => codes.push(code),
-    ...(extra.authorize ? { authorize: extra.authorize } : {}),
+    ...(extra.onError ? { onError: extra.onError } : {}),
   });
   try {
     await fn(server.port, codes);
@@ -81,27 +81,6 @@ describe("status server", () => {
     });
   });
 
-  test("authorize false → 401; a throwing authorize denies", async () => {
-    let mode: "yes" | "no" | "throw" = "no";
-    await withStatusServer(
-      async (port) => {
-        assert.equal((await fetch(`http://127.0.0.1:${port}/status`)).status, 401);
-        mode = "throw";
-        assert.equal((await fetch(`http://127.0.0.1:${port}/status`)).status, 401);
-        mode = "yes";
-        const res = await fetch(`http://127.0.0.1:${port}/status`, { headers: { Authorization: "Bearer s" } });
-        assert.equal(res.status, 200);
-        await res.text();
-      },
-      {
-        authorize: (req) => {
-          if (mode === "throw") throw new Error("broken");
-          return mode === "yes" && req.headers.authorization === "Bearer s";
-        },
-      },
-    );
-  });
-
   test("a 20 KiB header, garbage and a huge body do not crash it", async () => {
     await withStatusServer(async (port) => {
       const big = await rawRequest(port, `GET /status HTTP/1.1\r\nHost: x\r\nX-Pad: ${"p".repeat(20 * 1024)}\r\n\r\n`);
@@ -115,15 +94,21 @@ describe("status server", () => {
     });
   });
 
-  test("a failing getStatus answers 500 and the server lives on", async () => {
+  test("a failing getStatus answers 500, is reported as an error, and the server lives on", async () => {
     let fail = true;
+    const errors: unknown[] = [];
     await withStatusServer(
       async (port) => {
         assert.equal((await fetch(`http://127.0.0.1:${port}/status`)).status, 500);
         fail = false;
         assert.equal((await fetch(`http://127.0.0.1:${port}/status`)).status, 200);
+        assert.deepEqual(
+          errors.map((e) => (e as Error).message),
+          ["state unavailable"],
+        );
       },
       {
+        onError: (error) => errors.push(error),
         getStatus: () => {
           if (fail) throw new Error("state unavailable");
           return status();

@@ -1,0 +1,352 @@
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { clearTimeout as clearNodeTimeout, setTimeout as setNodeTimeout } from "node:timers";
+import { logger } from "../util/log.ts";
+import { errorMessage } from "../util/errors.ts";
+import { DEFAULT_HEAD_LIMITS, parseRequestHead, type RequestHead, type RequestHeadLimits } from "./request-head.ts";
+import { formatResponse, textResponse, type HttpResponse } from "./response.ts";
+
+/**
+ * The small bounded HTTP/1.1 server behind the metrics and partner status endpoints, on
+ * node:net with our own request parser (request-head.ts), so that it behaves the same on
+ * Bun and Deno and every request — well-formed or not — is answered by us and counted.
+ *
+ * Bounds, all per connection:
+ * - the head within headersTimeoutMs of connecting (keepAliveTimeoutMs + headersTimeoutMs
+ *   after the previous answer), at most limits.maxHeadBytes; past either, 408/431 and close;
+ * - the handler's answer within requestTimeoutMs, else 503 and close;
+ * - a request body is skipped, never stored: up to maxBodyBytes and the connection lives
+ *   on; larger, or chunked, and the connection closes after the answer, the rest of the
+ *   body read and dropped for at most LINGER_MS / LINGER_MAX_BYTES (so the client sees the
+ *   answer instead of a reset);
+ * - requests on one connection are answered in order, one at a time; reading pauses while
+ *   answers pile up unread;
+ * - at most maxConnections open connections; one more gets 503 and a close.
+ */
+export interface HttpAddr {
+  host: string;
+  port: number;
+}
+
+export interface RunningHttpServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export type HttpRequest = RequestHead;
+export type HttpHandler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
+
+export interface HttpServerOptions {
+  /** Tag for logs. */
+  name: string;
+  handler: HttpHandler;
+  /** Status code of every answer, including those to malformed, slow or surplus requests. */
+  onResponse?: (status: number) => void;
+  /** The handler threw, rejected, or did not answer in time (the client got 500/503). */
+  onHandlerError?: (error: unknown) => void;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  maxBodyBytes?: number;
+  maxConnections?: number;
+  limits?: RequestHeadLimits;
+}
+
+const LINGER_MS = 2000;
+const LINGER_MAX_BYTES = 1024 * 1024;
+/** Unread answers buffered for one connection before we stop reading its requests. */
+const MAX_UNREAD_ANSWER_BYTES = 1024 * 1024;
+
+const log = logger.withTag("http");
+
+export async function startHttpServer(addr: HttpAddr, opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const settings: ConnectionSettings = {
+    name: opts.name,
+    handler: opts.handler,
+    report: (status) => {
+      try {
+        opts.onResponse?.(status);
+      } catch (error) {
+        log.warn(`${opts.name}: response counter failed`, { error: errorMessage(error) });
+      }
+    },
+    handlerFailed: (error) => {
+      log.warn(`${opts.name}: handler failed`, { error: errorMessage(error) });
+      try {
+        opts.onHandlerError?.(error);
+      } catch {
+        // counting must not break answering
+      }
+    },
+    headersTimeoutMs: opts.headersTimeoutMs ?? 10_000,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 15_000,
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 65_000,
+    maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
+    limits: opts.limits ?? DEFAULT_HEAD_LIMITS,
+  };
+  const maxConnections = opts.maxConnections ?? 256;
+  const sockets = new Set<Socket>();
+
+  const server: Server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
+    // An 'error' without a listener would throw; 'close' follows it anyway.
+    socket.on("error", () => {});
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    if (sockets.size > maxConnections) {
+      refuse(socket, settings);
+      return;
+    }
+    new Connection(socket, settings);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (error) => log.warn(`${opts.name}: server error`, { error: errorMessage(error) }));
+
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
+interface ConnectionSettings {
+  name: string;
+  handler: HttpHandler;
+  report: (status: number) => void;
+  handlerFailed: (error: unknown) => void;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxBodyBytes: number;
+  limits: RequestHeadLimits;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function refuse(socket: Socket, settings: ConnectionSettings): void {
+  writeSafely(socket, formatResponse(textResponse(503, "too many connections\n"), { omitBody: false, close: true, nowMs: Date.now() }));
+  settings.report(503);
+  socket.end();
+  const timer = setNodeTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref?.();
+  socket.once("close", () => clearNodeTimeout(timer));
+  socket.on("data", () => {});
+}
+
+/** One client connection: reads heads, runs the handler, writes answers in order. */
+class Connection {
+  /** Received bytes not parsed yet (the next head, or pipelined requests). */
+  private pending: Buffer = EMPTY;
+  /** Bytes of the current request's body still to skip. */
+  private bodyRemaining = 0;
+  /** Everything further is read and dropped (an oversized body, or after our last answer). */
+  private discarding = false;
+  private discardedBytes = 0;
+  /** A handler is running for the current request. */
+  private busy = false;
+  /** Our last answer is written; we have ended our side. */
+  private closing = false;
+  private clientEnded = false;
+  /** Bumped on each request and on close, so a late handler answer is dropped. */
+  private generation = 0;
+  private deadline: ReturnType<typeof setNodeTimeout> | undefined;
+  /** parseNext's loop is running (further up this stack). */
+  private parsing = false;
+  /** Answers pile up unread: no more requests are read until the client drains them. */
+  private waitingForDrain = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly settings: ConnectionSettings,
+  ) {
+    this.setDeadline(settings.headersTimeoutMs, () => this.headTimedOut());
+    socket.on("data", (chunk: Buffer) => this.guard(() => this.onData(chunk)));
+    socket.on("end", () => this.guard(() => this.onClientEnd()));
+    socket.once("close", () => {
+      this.generation++;
+      this.clearDeadline();
+    });
+  }
+
+  /** Nothing a client sends may throw out of a socket callback. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      log.warn(`${this.settings.name}: connection failed`, { error: errorMessage(error) });
+      this.socket.destroy();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.discarding) {
+      this.discardedBytes += chunk.length;
+      if (this.discardedBytes > LINGER_MAX_BYTES) this.socket.destroy();
+      return;
+    }
+    if (this.bodyRemaining > 0) {
+      const skipped = Math.min(this.bodyRemaining, chunk.length);
+      this.bodyRemaining -= skipped;
+      chunk = chunk.subarray(skipped);
+      if (chunk.length === 0) return;
+    }
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.busy) {
+      // Pipelined requests wait for the current answer; don't let them pile up unbounded.
+      if (this.pending.length > this.settings.limits.maxHeadBytes) this.socket.pause();
+      return;
+    }
+    this.parseNext();
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    // The client will send nothing more: finish the answer under way, if any, then close.
+    if (!this.busy) this.close();
+  }
+
+  /**
+   * Serves the requests already received, one at a time. A loop, not recursion: a handler
+   * that answers synchronously comes back here, and 2000 pipelined requests would
+   * otherwise overflow the stack (Deno did).
+   */
+  private parseNext(): void {
+    if (this.parsing) return; // the loop below picks the next one up
+    this.parsing = true;
+    try {
+      while (!this.busy && !this.closing && !this.waitingForDrain && this.pending.length > 0) {
+        const parsed = parseRequestHead(this.pending, this.settings.limits);
+        if (parsed.kind === "incomplete") return;
+        if (parsed.kind === "error") {
+          this.answerAndClose(textResponse(parsed.status, `${parsed.reason}\n`));
+          return;
+        }
+        const rest = this.pending.subarray(parsed.consumed);
+        this.pending = EMPTY;
+        this.handle(parsed.head, rest);
+      }
+    } finally {
+      this.parsing = false;
+    }
+  }
+
+  private handle(head: HttpRequest, rest: Buffer): void {
+    const { settings } = this;
+    this.busy = true;
+    const generation = ++this.generation;
+    this.setDeadline(settings.requestTimeoutMs, () => {
+      this.generation++;
+      settings.handlerFailed(new Error(`no answer within ${settings.requestTimeoutMs} ms to ${head.method} ${head.path}`));
+      this.answerAndClose(textResponse(503, "no answer in time\n"));
+    });
+
+    let keepAlive = head.keepAlive;
+    if (head.body.kind === "length" && head.body.bytes <= settings.maxBodyBytes) {
+      this.bodyRemaining = head.body.bytes;
+    } else if (head.body.kind !== "none") {
+      keepAlive = false;
+      this.discarding = true;
+    }
+    if (rest.length > 0) this.onData(rest);
+
+    const finish = (res: HttpResponse): void => {
+      if (generation !== this.generation || this.socket.destroyed) return;
+      this.busy = false;
+      this.answer(res, head, !keepAlive || this.clientEnded);
+    };
+    const failed = (error: unknown): HttpResponse => {
+      settings.handlerFailed(error);
+      return textResponse(500, "internal error\n");
+    };
+    let result: HttpResponse | Promise<HttpResponse>;
+    try {
+      result = settings.handler(head);
+    } catch (error) {
+      result = failed(error);
+    }
+    if (result instanceof Promise) result.then(finish, (error: unknown) => finish(failed(error)));
+    else finish(result);
+  }
+
+  private answer(res: HttpResponse, head: HttpRequest, close: boolean): void {
+    writeSafely(this.socket, formatResponse(res, { omitBody: head.method === "HEAD", close, nowMs: Date.now() }));
+    this.settings.report(res.status);
+    if (close) {
+      this.close();
+      return;
+    }
+    this.setDeadline(this.settings.keepAliveTimeoutMs + this.settings.headersTimeoutMs, () => this.headTimedOut());
+    // A client pipelining requests without reading the answers: wait until it reads.
+    if (this.socket.writableLength > MAX_UNREAD_ANSWER_BYTES) {
+      this.waitingForDrain = true;
+      this.socket.pause();
+      this.socket.once("drain", () => {
+        this.waitingForDrain = false;
+        this.socket.resume();
+        this.guard(() => this.parseNext());
+      });
+      return;
+    }
+    this.socket.resume();
+    this.parseNext();
+  }
+
+  private answerAndClose(res: HttpResponse): void {
+    writeSafely(this.socket, formatResponse(res, { omitBody: false, close: true, nowMs: Date.now() }));
+    this.settings.report(res.status);
+    this.close();
+  }
+
+  /** No head in time: a started request gets 408; an idle connection just closes. */
+  private headTimedOut(): void {
+    if (this.pending.length > 0 || this.bodyRemaining > 0) this.answerAndClose(textResponse(408, "request head not received in time\n"));
+    else this.socket.destroy();
+  }
+
+  /** Ends our side; reads and drops what still comes, briefly, so our answer is not lost to a reset. */
+  private close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.busy = false;
+    this.discarding = true;
+    this.pending = EMPTY;
+    this.socket.resume();
+    this.socket.end();
+    // Both sides done once ours is flushed; else the linger deadline ends it.
+    if (this.clientEnded) this.socket.once("finish", () => this.socket.destroy());
+    this.setDeadline(LINGER_MS, () => this.socket.destroy());
+  }
+
+  private setDeadline(ms: number, onExpiry: () => void): void {
+    this.clearDeadline();
+    this.deadline = setNodeTimeout(() => this.guard(onExpiry), ms);
+    this.deadline.unref?.();
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline !== undefined) clearNodeTimeout(this.deadline);
+    this.deadline = undefined;
+  }
+}
+
+function writeSafely(socket: Socket, bytes: Buffer): void {
+  if (!socket.writable) return;
+  try {
+    socket.write(bytes);
+  } catch {
+    // the client is gone; 'close' cleans up
+  }
+}
