@@ -1,17 +1,20 @@
 // examples/prometheus/: promtool checks and rule unit tests, mutation checks that every
 // alert's tests can fail, and a real scrape of a running pair checked by promtool.
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse, stringify } from "yaml";
 import { checkExpr, indexScrape } from "./promql.ts";
-import { binarySkip, examplesDir, findTool, richScrapes, run, skipUnless, startPair, type Pair } from "./support.ts";
+import { binarySkip, examplesDir, fetchText, findTool, richScrapes, run, skipUnless, startPair, waitFor, type Pair } from "./support.ts";
 
 const dir = join(examplesDir, "prometheus");
 const promtool = findTool("promtool");
 const promtoolSkip = skipUnless(promtool !== undefined, "promtool not installed (apt-get install prometheus)");
+const prometheus = findTool("prometheus");
+const prometheusSkip = skipUnless(prometheus !== undefined, "prometheus not installed (apt-get install prometheus)");
 
 interface Rule {
   alert?: string;
@@ -115,6 +118,43 @@ describe("examples/prometheus", () => {
         const problems = (r.stdout + r.stderr).split("\n").filter((l) => l.trim() !== "" && !accepted.test(l.trim()));
         assert.deepEqual(problems, [], `promtool check metrics (exit ${r.code})`);
         assert.ok(r.code === 0 || r.code === 3, `promtool check metrics exit ${r.code}: 0 or 3 (lint only) expected`);
+      }
+    });
+
+    test("a real Prometheus (Go's HTTP client) scrapes both hosts: up == 1, every sample ingested", { skip: prometheusSkip, timeout: 60_000 }, async () => {
+      const targets = pair!.hosts.map((h) => `${h.ip}:18000`);
+      const dataDir = join(work, "prometheus-data");
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(
+        join(work, "prometheus.yml"),
+        stringify({ global: { scrape_interval: "1s", scrape_timeout: "900ms" }, scrape_configs: [{ job_name: "vpnham", static_configs: [{ targets }] }] }),
+      );
+      const web = "127.77.2.9:19090";
+      const child = spawn(prometheus!, [`--config.file=${join(work, "prometheus.yml")}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=${web}`], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let log = "";
+      child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (log = (log + chunk).slice(-4000)));
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      try {
+        const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+          const res = await fetchText(`http://${web}/api/v1/query?query=${encodeURIComponent(expr)}`);
+          return res.status === 200 ? (JSON.parse(res.text) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result : [];
+        };
+        await waitFor(async () => (await query("up == 1").catch(() => [])).length === 2, {
+          timeoutMs: 45_000,
+          intervalMs: 250,
+          what: `Prometheus to scrape ${targets.join(" and ")} (log: ${log.slice(-600)})`,
+        });
+        // Every sample of the scrape made it into the TSDB (none refused as malformed).
+        const scraped = await query("scrape_samples_scraped");
+        const bridges = await query("count by (instance) (vpnham_bridge_active)");
+        assert.equal(scraped.length, 2);
+        for (const sample of scraped) assert.ok(Number(sample.value[1]) > 50, `${sample.metric.instance}: ${sample.value[1]} samples`);
+        assert.deepEqual(bridges.map((b) => b.metric.instance).sort(), [...targets].sort());
+      } finally {
+        child.kill("SIGTERM");
+        await exited;
       }
     });
 
