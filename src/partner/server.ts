@@ -9,7 +9,10 @@ export interface StatusServerOptions {
   getStatus: () => BridgeStatus;
   /** Status code of every response (for vpnham_http_requests_total). */
   onRequest?: (code: number) => void;
-  /** getStatus threw, or the answer was not ready in time (for vpnham_errors_total{scope="status_listener"}). */
+  /**
+   * For vpnham_errors_total{scope="status_listener"}: a method other than GET on /status
+   * (as Go counts it), getStatus throwing, or an answer not ready in time.
+   */
   onError?: (error: unknown) => void;
   /** With a shared secret: requests must carry a fresh X-Vpnham-Auth (else 401) and answers are MACed. */
   statusKey?: Buffer;
@@ -26,11 +29,15 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Runn
     name: "status",
     ...(opts.onRequest ? { onResponse: opts.onRequest } : {}),
     ...(opts.onError ? { onHandlerError: opts.onError } : {}),
+    // The server logs handler failures; a wrong method is only counted (scanners).
     handler: (req) => {
       if (req.path !== "/status") return textResponse(404, "not found\n");
       const requestAuth = req.headers[AUTH_HEADER];
       if (opts.statusKey && !verifyRequestAuth(opts.statusKey, requestAuth)) return textResponse(401, "unauthorized\n");
-      if (req.method !== "GET") return { status: 400 };
+      if (req.method !== "GET") {
+        opts.onError?.(new Error(`unexpected method ${req.method} on /status`));
+        return { status: 400 };
+      }
       const body = formatStatusBody(opts.getStatus());
       return {
         status: 200,

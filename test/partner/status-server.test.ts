@@ -53,7 +53,8 @@ describe("status server", () => {
     });
   });
 
-  test("other methods on /status → 400 with an empty body; other paths → 404", async () => {
+  test("other methods on /status → 400 with an empty body, counted as status_listener errors (as Go); other paths → 404", async () => {
+    const errors: unknown[] = [];
     await withStatusServer(async (port, codes) => {
       for (const method of ["POST", "PUT", "DELETE"]) {
         const res = await fetch(`http://127.0.0.1:${port}/status`, { method, body: method === "DELETE" ? null : "{}" });
@@ -65,7 +66,11 @@ describe("status server", () => {
       }
       await waitFor(() => codes.length === 7, 2000, "responses counted");
       assert.deepEqual(codes, [400, 400, 400, 404, 404, 404, 404]);
-    });
+      assert.deepEqual(
+        errors.map((e) => (e as Error).message),
+        ["unexpected method POST on /status", "unexpected method PUT on /status", "unexpected method DELETE on /status"],
+      );
+    }, { onError: (error) => errors.push(error) });
   });
 
   test("our poller reads our server (and a Go poller would: same JSON)", async () => {

@@ -119,8 +119,10 @@ describe("HTTP input at a running daemon", () => {
     });
   }
 
-  test("status server: wrong methods get 400 with an empty body, wrong paths 404, all counted", async () => {
+  test("status server: wrong methods get 400 with an empty body (and a status_listener error, as Go), wrong paths 404, all counted", async () => {
     const base = `http://${HOST}:${STATUS_PORT}`;
+    const listenerErrors = () => metricSum(daemon.metrics.errors, { scope: "status_listener", bridge });
+    const beforeErrors = await listenerErrors();
     const before400 = await counted("status", 400);
     const before404 = await counted("status", 404);
     for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]) {
@@ -133,6 +135,7 @@ describe("HTTP input at a running daemon", () => {
       assert.equal(answer.code, 404, path);
     }
     assert.equal((await counted("status", 400)) - before400, 6);
+    assert.equal((await listenerErrors()) - beforeErrors, 6);
     assert.equal((await counted("status", 404)) - before404, 8);
     const ok = await fetch(`${base}/status?x=1#frag`, { signal: AbortSignal.timeout(1000) });
     assert.equal(ok.status, 200, "a query string is ignored");
