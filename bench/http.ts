@@ -1,0 +1,123 @@
+/**
+ * HTTP endpoint benchmark on loopback (127.0.0.1), one process: the partner status server
+ * and the metrics server (our own HTTP/1.1 server, src/http/), driven by raw keep-alive
+ * clients in the same process, so the figures are for server + client on one JS thread.
+ *   bun bench/http.ts            deno run -A bench/http.ts
+ * (a) requests/s and latency with 1 and 16 keep-alive connections, each one request at a time;
+ * (b) malformed requests/s: new connection, garbage, 400, close.
+ * Memory over time is bench/soak.ts's job.
+ */
+import { connect } from "node:net";
+import { createMetrics, initBridge } from "../src/metrics/registry.ts";
+import { startMetricsServer } from "../src/metrics/server.ts";
+import { startStatusServer } from "../src/partner/server.ts";
+import { formatGoTime, ZERO_TIME } from "../src/partner/status-body.ts";
+
+const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
+const HOST = "127.0.0.1";
+const runtime =
+  "Deno" in globalThis ? `deno ${process.versions.deno ?? ""}` : "Bun" in globalThis ? `bun ${process.versions.bun ?? ""}` : `node ${process.version}`;
+
+const metrics = createMetrics({ latencyBucketsCount: 33, maxLatencyUs: 1_000_000, version: "bench" });
+initBridge(metrics, "bench-bridge", ["eth1", "eth2"]);
+for (const tunnel of ["eth1", "eth2"]) {
+  for (let i = 0; i < 100; i++) metrics.latencyForward.observe({ bridge: "bench-bridge", tunnel, probe_location_src: "a", probe_location_dst: "b" }, 100 + i * 37);
+}
+const statusServer = await startStatusServer({
+  addr: { host: HOST, port: 0 },
+  getStatus: () => ({
+    name: "bench-bridge",
+    role: "active",
+    active: true,
+    active_since: formatGoTime(Date.now()),
+    up: true,
+    up_since: ZERO_TIME,
+    interfaces: { eth1: { active: true, active_since: ZERO_TIME, up: true, up_since: ZERO_TIME } },
+    partner_up: true,
+  }),
+});
+const metricsServer = await startMetricsServer({ addr: { host: HOST, port: 0 }, metrics });
+
+/** One keep-alive connection sending `request` again as soon as the previous answer is complete. */
+async function keepAliveClient(port: number, request: string, untilMs: number, latenciesMs: number[]): Promise<number> {
+  const socket = connect({ host: HOST, port });
+  await new Promise((resolve) => socket.once("connect", resolve));
+  let buffered: Buffer = Buffer.alloc(0);
+  let done = 0;
+  return new Promise((resolve, reject) => {
+    let sentAt = performance.now();
+    const send = (): void => {
+      sentAt = performance.now();
+      socket.write(request);
+    };
+    socket.on("error", reject);
+    socket.on("data", (chunk: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      for (;;) {
+        const headEnd = buffered.indexOf("\r\n\r\n");
+        if (headEnd === -1) return;
+        const length = Number(/\r\nContent-Length: (\d+)/i.exec(buffered.subarray(0, headEnd).toString("latin1"))?.[1] ?? 0);
+        if (buffered.length < headEnd + 4 + length) return;
+        buffered = buffered.subarray(headEnd + 4 + length);
+        latenciesMs.push(performance.now() - sentAt);
+        done++;
+        if (performance.now() >= untilMs) {
+          socket.destroy();
+          resolve(done);
+          return;
+        }
+        send();
+      }
+    });
+    send();
+  });
+}
+
+async function throughput(name: string, port: number, path: string, connections: number): Promise<void> {
+  const request = `GET ${path} HTTP/1.1\r\nHost: bench\r\n\r\n`;
+  const latencies: number[] = [];
+  await Promise.all(Array.from({ length: connections }, () => keepAliveClient(port, request, performance.now() + 300, []))); // warm-up
+  const started = performance.now();
+  const counts = await Promise.all(Array.from({ length: connections }, () => keepAliveClient(port, request, started + DURATION_MS, latencies)));
+  const elapsedS = (performance.now() - started) / 1000;
+  const total = counts.reduce((a, b) => a + b, 0);
+  latencies.sort((a, b) => a - b);
+  const percentileUs = (p: number): string => ((latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN) * 1000).toFixed(0);
+  console.log(
+    `${name.padEnd(9)} ${String(connections).padStart(3)} conn  ${Math.round(total / elapsedS)
+      .toString()
+      .padStart(7)} req/s   latency p50 ${percentileUs(0.5)} µs, p99 ${percentileUs(0.99)} µs`,
+  );
+}
+
+async function malformedRate(port: number): Promise<void> {
+  const until = performance.now() + DURATION_MS;
+  let answered = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < until) {
+      await new Promise<void>((resolve) => {
+        const socket = connect({ host: HOST, port });
+        socket.on("error", () => resolve());
+        socket.on("close", () => resolve());
+        socket.on("data", (chunk: Buffer) => {
+          if (chunk.toString("latin1").startsWith("HTTP/1.1 400")) answered++;
+        });
+        socket.on("connect", () => socket.write("\x16\x03\x01 not http\r\n\r\n"));
+      });
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 8 }, worker));
+  console.log(`malformed   8 conn  ${Math.round(answered / ((performance.now() - started) / 1000)).toString().padStart(7)} connections/s answered 400 and closed`);
+}
+
+const scrapeBytes = (await (await fetch(`http://${HOST}:${metricsServer.port}/metrics`)).text()).length;
+console.log(`HTTP endpoints, ${runtime}, ${DURATION_MS} ms per row; client and server share one process`);
+console.log(`(/metrics body: ${scrapeBytes} bytes)`);
+await throughput("/status", statusServer.port, "/status", 1);
+await throughput("/status", statusServer.port, "/status", 16);
+await throughput("/metrics", metricsServer.port, "/metrics", 1);
+await throughput("/metrics", metricsServer.port, "/metrics", 16);
+await malformedRate(statusServer.port);
+await statusServer.close();
+await metricsServer.close();
