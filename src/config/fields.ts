@@ -10,6 +10,7 @@ import { z } from "zod";
 import { parseCidr, parseHostPort, type Cidr, type HostPort } from "./address.ts";
 import { formatDurationMs, parseDurationMs } from "./duration.ts";
 import { placeholderProblems, type HookName } from "./placeholders.ts";
+import { ROLES } from "./model.ts";
 
 export type FieldMeta = { description: string; type?: string; default?: string; keyName?: string };
 
@@ -95,7 +96,7 @@ export const threshold = (description: string, defaultValue: number) =>
   integer({ meta: { description }, default: defaultValue, min: 2, max: 100 });
 
 export const role = (description: string) =>
-  z.enum(["active", "standby"]).meta({ type: "active | standby", description });
+  z.enum(ROLES).meta({ type: "active | standby", description });
 
 /** `ip:port` / `[ipv6]:port`. `default` is used when absent or "" (as Go). */
 export function hostPort(meta: FieldMeta, defaultText?: string) {

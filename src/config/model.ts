@@ -5,7 +5,9 @@
 import { z } from "zod";
 import { hookNames } from "./placeholders.ts";
 
-const roleModel = z.enum(["active", "standby"]);
+/** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
+export const ROLES = ["active", "standby"] as const;
+const roleModel = z.enum(ROLES);
 
 export const hostPortModel = z.object({
   /** Canonical IP text without brackets. */

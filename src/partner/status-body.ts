@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { ROLES, type Role } from "../config/model.ts";
 
 /**
  * The partner status JSON (protocol.md §2), as the Go vpnham v0.0.18 serves and reads it.
  * Times are RFC 3339 strings (Go's time.Time JSON); we write 9 fractional digits in UTC and
  * read anything Go can write (trimmed fractions, numeric zone offsets).
  */
-export type Role = "active" | "standby";
+export type { Role };
 
 export interface TunnelStatus {
   active: boolean;
@@ -94,7 +95,7 @@ const tunnelSchema = z.object({
 // typed one is dropped, so a future partner version cannot break an older one.
 const bridgeStatusSchema = z.object({
   name: z.string().min(1),
-  role: z.enum(["active", "standby"]),
+  role: z.enum(ROLES),
   active: z.boolean(),
   active_since: goTime.default(ZERO_TIME),
   up: z.boolean(),

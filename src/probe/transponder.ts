@@ -36,8 +36,6 @@ export type TransponderOptions = {
   probeLocation: string;
   events: TransponderEvents;
   reopenBackoffMs?: { initial: number; max: number };
-  /** Hook for authentication; a request it refuses is dropped unanswered. Default: answer all. */
-  shouldAnswer?: (request: Buffer, from: { address: string; port: number }) => boolean;
   /**
    * With a shared secret: every datagram sent carries an HMAC, every one
    * received must (else dropped as `unauthenticated`/`bad_mac`), and a request
@@ -66,7 +64,6 @@ export function isPathError(error: unknown): boolean {
 export function startTransponder(opts: TransponderOptions): Transponder {
   const { addr, probeAddr, events } = opts;
   const backoffMs = opts.reopenBackoffMs ?? DEFAULT_BACKOFF_MS;
-  const shouldAnswer = opts.shouldAnswer ?? (() => true);
   const { probeKey } = opts;
   const replayGuard = probeKey ? new ReplayGuard() : undefined;
   const seal = (datagram: Buffer): Buffer => (probeKey ? signProbe(datagram, probeKey) : datagram);
@@ -164,10 +161,7 @@ export function startTransponder(opts: TransponderOptions): Transponder {
         safely("onMalformed", () => events.onMalformed("replay", msg.length));
         return;
       }
-      const from = { address: rinfo.address, port: rinfo.port };
-      let answer = false;
-      safely("shouldAnswer", () => (answer = shouldAnswer(payload, from)));
-      if (answer) reflect(s, seal(makeReply(payload, nowUnixNs(), opts.probeLocation)), from);
+      reflect(s, seal(makeReply(payload, nowUnixNs(), opts.probeLocation)), { address: rinfo.address, port: rinfo.port });
     } catch (e) {
       // Our own bug; keep receiving whatever it was.
       log.error("transponder failed to handle a datagram", { addr: addr.text, error: errorMessage(e) });

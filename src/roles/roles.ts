@@ -4,7 +4,9 @@
  * the desired roles from all inputs, so a missed edge can never leave a
  * bridge stuck.
  */
-export type Role = "active" | "standby";
+import type { Role } from "../config/model.ts";
+
+export type { Role };
 
 export interface TunnelRoleInput {
   readonly name: string;

@@ -133,30 +133,6 @@ describe("transponder", () => {
       await t.close();
     }
   });
-  test("shouldAnswer can refuse a request", async () => {
-    const rec = recorder();
-    let allow = false;
-    const seen: { address: string; port: number }[] = [];
-    const { t, port } = await started(rec, 9, {
-      shouldAnswer: (req, from) => {
-        assert.equal(req.length, PROBE_SIZE);
-        seen.push(from);
-        return allow;
-      },
-    });
-    const client = await peer();
-    try {
-      client.sendTo(request(), port);
-      await waitFor(() => seen.length === 1, 3_000, "shouldAnswer called");
-      assert.deepEqual(seen[0], { address: "127.0.0.1", port: client.port });
-      allow = true;
-      await roundTrip(client, port);
-      assert.equal(client.received.length, 1, "the refused request got no answer");
-    } finally {
-      await client.close();
-      await t.close();
-    }
-  });
   test("IPv6 loopback works when the host has it", async (ctx) => {
     let client: Awaited<ReturnType<typeof peer>>;
     try {
