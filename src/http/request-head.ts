@@ -48,8 +48,11 @@ export interface RequestHead {
 }
 
 export type HeadParse =
-  /** More bytes are needed (nothing is consumed). */
-  | { kind: "incomplete" }
+  /**
+   * More bytes are needed (nothing is consumed). The first `checkedBytes` are valid as far
+   * as they go: pass it back with the longer buffer and they are not parsed again.
+   */
+  | { kind: "incomplete"; checkedBytes: number }
   | { kind: "request"; head: RequestHead; /** bytes of the head, including leading blank lines */ consumed: number }
   /** The request can't be served; answer `status` and close. */
   | { kind: "error"; status: number; reason: string };
@@ -62,21 +65,24 @@ const BAD_TARGET_CHAR = /[^\x21-\x7e]/;
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** Parses the head at the start of `buf`, or says why it can't. */
-export function parseRequestHead(buf: Uint8Array, limits: RequestHeadLimits = DEFAULT_HEAD_LIMITS): HeadParse {
+/**
+ * Parses the head at the start of `buf`, or says why it can't. `checkedBytes` is what an
+ * earlier call on a prefix of `buf` said was checked already.
+ */
+export function parseRequestHead(buf: Uint8Array, limits: RequestHeadLimits = DEFAULT_HEAD_LIMITS, checkedBytes = 0): HeadParse {
   // A server SHOULD ignore blank lines before a request line (RFC 9112 §2.2).
   let start = 0;
   while (start < buf.length && (buf[start] === CR || buf[start] === LF)) start++;
 
   const end = findHeadEnd(buf, start);
-  if (end === -1) return incomplete(buf, start, limits);
+  if (end === -1) return incomplete(buf, start, limits, checkedBytes);
   if (end > limits.maxHeadBytes) {
     const lineEnd = buf.indexOf(LF, start);
     if (lineEnd - start > limits.maxRequestLineBytes) return error(414, "request line too long");
     return error(431, "request head too large");
   }
 
-  const lines = splitLines(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1"));
+  const lines = splitLines(latin1(buf, start, end));
   if (!Array.isArray(lines)) return lines;
   const requestLine = parseRequestLine(lines[0]!, limits);
   if (requestLine.kind === "error") return requestLine;
@@ -84,7 +90,8 @@ export function parseRequestHead(buf: Uint8Array, limits: RequestHeadLimits = DE
 
   const headerLines = lines.slice(1, -2); // the head ends in a line end and an empty line
   if (headerLines.length > limits.maxHeaderCount) return error(431, "too many header fields");
-  const headers: Record<string, string> = {};
+  // No prototype: a header named "constructor" or "__proto__" is just a header.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   const seen = new Map<string, number>();
   for (const line of headerLines) {
     const field = parseHeaderLine(line);
@@ -142,28 +149,39 @@ function bodyFraming(headers: Record<string, string>, minorVersion: 0 | 1): Requ
  * hello, binary noise) is refused at once instead of waiting for a blank line that may
  * never come.
  */
-function incomplete(buf: Uint8Array, start: number, limits: RequestHeadLimits): HeadParse {
+function incomplete(buf: Uint8Array, start: number, limits: RequestHeadLimits, checkedBytes: number): HeadParse {
   const firstLineEnd = buf.indexOf(LF, start);
   if (firstLineEnd === -1) {
     if (buf.length - start > limits.maxRequestLineBytes) return error(414, "request line too long");
     // Leading blank lines count against the head's size too: nothing grows without bound.
     if (buf.length > limits.maxHeadBytes) return error(431, "request head too large");
-    const partial = Buffer.from(buf.buffer, buf.byteOffset + start, buf.length - start).toString("latin1");
+    const partial = latin1(buf, start, buf.length);
     if (!REQUEST_LINE_PREFIX.test(partial.endsWith("\r") ? partial.slice(0, -1) : partial)) return error(400, "malformed request line");
-    return { kind: "incomplete" };
+    return { kind: "incomplete", checkedBytes: 0 };
   }
   if (buf.length > limits.maxHeadBytes) return error(431, "request head too large");
   const lastLineEnd = buf.lastIndexOf(LF);
-  const lines = splitLines(Buffer.from(buf.buffer, buf.byteOffset + start, lastLineEnd + 1 - start).toString("latin1"));
+  let headerLines = 0;
+  for (let i = buf.indexOf(LF, firstLineEnd + 1); i !== -1 && i <= lastLineEnd; i = buf.indexOf(LF, i + 1)) headerLines++;
+  if (headerLines > limits.maxHeaderCount) return error(431, "too many header fields");
+  // Check only the lines not checked by an earlier call (a dripped head is parsed once).
+  const from = Math.max(start, checkedBytes);
+  const lines = splitLines(latin1(buf, from, lastLineEnd + 1));
   if (!Array.isArray(lines)) return lines;
-  const requestLine = parseRequestLine(lines[0]!, limits);
-  if (requestLine.kind === "error") return requestLine;
-  if (lines.length - 2 > limits.maxHeaderCount) return error(431, "too many header fields");
-  for (const line of lines.slice(1, -1)) {
+  lines.pop(); // the empty string after the last LF
+  if (from === start) {
+    const requestLine = parseRequestLine(lines.shift()!, limits);
+    if (requestLine.kind === "error") return requestLine;
+  }
+  for (const line of lines) {
     const field = parseHeaderLine(line);
     if (field.kind === "error") return field;
   }
-  return { kind: "incomplete" };
+  return { kind: "incomplete", checkedBytes: lastLineEnd + 1 };
+}
+
+function latin1(buf: Uint8Array, from: number, to: number): string {
+  return Buffer.from(buf.buffer, buf.byteOffset + from, to - from).toString("latin1");
 }
 
 // What a request line may look like before its end has arrived.
@@ -210,9 +228,18 @@ function parseHeaderLine(line: string): { kind: "field"; key: string; value: str
   if (colon <= 0) return error(400, "header field without a name and colon");
   const name = line.slice(0, colon);
   if (!TOKEN.test(name)) return error(400, "malformed header field name");
-  const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+  const value = trimSpaceAndTab(line.slice(colon + 1));
   if (BAD_VALUE_CHAR.test(value)) return error(400, "control character in a header field value");
   return { kind: "field", key: name.toLowerCase(), value };
+}
+
+/** Without leading and trailing SP/HTAB. A loop: the regex version is quadratic in a run of inner spaces. */
+function trimSpaceAndTab(text: string): string {
+  let from = 0;
+  let to = text.length;
+  while (from < to && (text[from] === " " || text[from] === "\t")) from++;
+  while (to > from && (text[to - 1] === " " || text[to - 1] === "\t")) to--;
+  return text.slice(from, to);
 }
 
 /** Index just past the blank line that ends the head ("\n\n" or "\n\r\n"), or -1. */

@@ -34,7 +34,10 @@ export function textResponse(status: number, body: string, headers: Record<strin
  * leaves out (RFC 9110 §9.3.2). Header fields a handler must not set, or whose value would
  * break the framing (CR/LF), are dropped.
  */
-export function formatResponse(res: HttpResponse, opts: { omitBody: boolean; close: boolean; nowMs: number }): Buffer {
+export function formatResponse(
+  res: HttpResponse,
+  opts: { omitBody: boolean; close: boolean; nowMs: number; /** HTTP/1.0 keeps a connection only when told so. */ keepAliveHeader?: boolean },
+): Buffer {
   const body = typeof res.body === "string" ? Buffer.from(res.body, "utf8") : Buffer.from(res.body ?? new Uint8Array(0));
   let head = `HTTP/1.1 ${res.status} ${reasonPhrase(res.status)}\r\n`;
   for (const [name, value] of Object.entries(res.headers ?? {})) {
@@ -43,6 +46,7 @@ export function formatResponse(res: HttpResponse, opts: { omitBody: boolean; clo
   }
   head += `Date: ${new Date(opts.nowMs).toUTCString()}\r\nContent-Length: ${body.length}\r\n`;
   if (opts.close) head += "Connection: close\r\n";
+  else if (opts.keepAliveHeader) head += "Connection: keep-alive\r\n";
   head += "\r\n";
   const headBytes = Buffer.from(head, "latin1");
   return opts.omitBody || body.length === 0 ? headBytes : Buffer.concat([headBytes, body]);

@@ -167,6 +167,8 @@ class Connection {
   private parsing = false;
   /** Answers pile up unread: no more requests are read until the client drains them. */
   private waitingForDrain = false;
+  /** How much of `pending` parseRequestHead has already checked (so a dripped head is not re-parsed). */
+  private checkedBytes = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -194,7 +196,10 @@ class Connection {
   private onData(chunk: Buffer): void {
     if (this.discarding) {
       this.discardedBytes += chunk.length;
-      if (this.discardedBytes > LINGER_MAX_BYTES) this.socket.destroy();
+      if (this.discardedBytes <= LINGER_MAX_BYTES) return;
+      // Still working on the answer: stop reading rather than lose the answer to a reset.
+      if (this.busy) this.socket.pause();
+      else this.socket.destroy();
       return;
     }
     if (this.bodyRemaining > 0) {
@@ -214,8 +219,9 @@ class Connection {
 
   private onClientEnd(): void {
     this.clientEnded = true;
-    // The client will send nothing more: finish the answer under way, if any, then close.
-    if (!this.busy) this.close();
+    // The client will send nothing more: answer what it has sent (parseNext closes after the
+    // last complete request), then close.
+    if (!this.busy && !this.waitingForDrain) this.parseNext();
   }
 
   /**
@@ -227,9 +233,15 @@ class Connection {
     if (this.parsing) return; // the loop below picks the next one up
     this.parsing = true;
     try {
-      while (!this.busy && !this.closing && !this.waitingForDrain && this.pending.length > 0) {
-        const parsed = parseRequestHead(this.pending, this.settings.limits);
-        if (parsed.kind === "incomplete") return;
+      while (!this.busy && !this.closing && !this.waitingForDrain) {
+        const parsed = this.pending.length > 0 ? parseRequestHead(this.pending, this.settings.limits, this.checkedBytes) : undefined;
+        if (parsed === undefined || parsed.kind === "incomplete") {
+          this.checkedBytes = parsed?.checkedBytes ?? 0;
+          // A client that has ended can't finish a request: we are done.
+          if (this.clientEnded) this.close();
+          return;
+        }
+        this.checkedBytes = 0;
         if (parsed.kind === "error") {
           this.answerAndClose(textResponse(parsed.status, `${parsed.reason}\n`));
           return;
@@ -250,7 +262,7 @@ class Connection {
     this.setDeadline(settings.requestTimeoutMs, () => {
       this.generation++;
       settings.handlerFailed(new Error(`no answer within ${settings.requestTimeoutMs} ms to ${head.method} ${head.path}`));
-      this.answerAndClose(textResponse(503, "no answer in time\n"));
+      this.answerAndClose(textResponse(503, "no answer in time\n"), head);
     });
 
     let keepAlive = head.keepAlive;
@@ -265,7 +277,9 @@ class Connection {
     const finish = (res: HttpResponse): void => {
       if (generation !== this.generation || this.socket.destroyed) return;
       this.busy = false;
-      this.answer(res, head, !keepAlive || this.clientEnded);
+      // A body still on its way when we answer: the client may not send it now (curl with
+      // Expect: 100-continue doesn't), so its next bytes could be either; close instead.
+      this.answer(res, head, !keepAlive || this.bodyRemaining > 0);
     };
     const failed = (error: unknown): HttpResponse => {
       settings.handlerFailed(error);
@@ -277,12 +291,21 @@ class Connection {
     } catch (error) {
       result = failed(error);
     }
-    if (result instanceof Promise) result.then(finish, (error: unknown) => finish(failed(error)));
-    else finish(result);
+    if (result instanceof Promise) {
+      result.then(
+        (res) => this.guard(() => finish(res)),
+        (error: unknown) => this.guard(() => finish(failed(error))),
+      );
+    } else {
+      finish(result);
+    }
   }
 
   private answer(res: HttpResponse, head: HttpRequest, close: boolean): void {
-    writeSafely(this.socket, formatResponse(res, { omitBody: head.method === "HEAD", close, nowMs: Date.now() }));
+    writeSafely(
+      this.socket,
+      formatResponse(res, { omitBody: head.method === "HEAD", close, keepAliveHeader: !close && head.minorVersion === 0, nowMs: Date.now() }),
+    );
     this.settings.report(res.status);
     if (close) {
       this.close();
@@ -304,30 +327,40 @@ class Connection {
     this.parseNext();
   }
 
-  private answerAndClose(res: HttpResponse): void {
-    writeSafely(this.socket, formatResponse(res, { omitBody: false, close: true, nowMs: Date.now() }));
+  private answerAndClose(res: HttpResponse, head?: HttpRequest): void {
+    writeSafely(this.socket, formatResponse(res, { omitBody: head?.method === "HEAD", close: true, nowMs: Date.now() }));
     this.settings.report(res.status);
     this.close();
   }
 
   /** No head in time: a started request gets 408; an idle connection just closes. */
   private headTimedOut(): void {
-    if (this.pending.length > 0 || this.bodyRemaining > 0) this.answerAndClose(textResponse(408, "request head not received in time\n"));
+    // Blank lines between requests are allowed (RFC 9112 §2.2): they are not a request begun.
+    const begun = this.pending.some((byte) => byte !== 0x0d && byte !== 0x0a);
+    if (begun || this.bodyRemaining > 0) this.answerAndClose(textResponse(408, "request head not received in time\n"));
     else this.socket.destroy();
   }
 
-  /** Ends our side; reads and drops what still comes, briefly, so our answer is not lost to a reset. */
+  /**
+   * Ends our side once the answers are sent; until then, and briefly after, reads and drops
+   * what still comes, so that our answer is not lost to a reset. Sending the answers gets
+   * requestTimeoutMs (a client that never reads doesn't hold us for ever).
+   */
   private close(): void {
     if (this.closing) return;
     this.closing = true;
     this.busy = false;
     this.discarding = true;
+    this.discardedBytes = 0;
     this.pending = EMPTY;
     this.socket.resume();
+    this.setDeadline(this.settings.requestTimeoutMs, () => this.socket.destroy());
+    this.socket.once("finish", () => {
+      // Both sides done; else linger a little for the client to read and close.
+      if (this.clientEnded) this.socket.destroy();
+      else this.setDeadline(LINGER_MS, () => this.socket.destroy());
+    });
     this.socket.end();
-    // Both sides done once ours is flushed; else the linger deadline ends it.
-    if (this.clientEnded) this.socket.once("finish", () => this.socket.destroy());
-    this.setDeadline(LINGER_MS, () => this.socket.destroy());
   }
 
   private setDeadline(ms: number, onExpiry: () => void): void {

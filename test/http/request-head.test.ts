@@ -15,7 +15,8 @@ describe("request head parser", () => {
     const text = "GET /status?verbose=1 HTTP/1.1\r\nHost: 10.0.0.1:8080\r\nAccept: application/json\r\nX-Vpnham-Auth: abc\r\n\r\n";
     const { head, consumed } = request(`${text}GET /next`);
     assert.equal(consumed, text.length);
-    assert.deepEqual(head, {
+    assert.equal(Object.getPrototypeOf(head.headers), null);
+    assert.deepEqual({ ...head, headers: { ...head.headers } }, {
       method: "GET",
       target: "/status?verbose=1",
       path: "/status",
@@ -30,6 +31,20 @@ describe("request head parser", () => {
     const { head, consumed } = request("\r\n\nGET / HTTP/1.1\nHost: x\nX-A:  1 \t\nx-a: 2\n\n");
     assert.equal(consumed, "\r\n\nGET / HTTP/1.1\nHost: x\nX-A:  1 \t\nx-a: 2\n\n".length);
     assert.equal(head.headers["x-a"], "1, 2");
+  });
+
+  test("header names that are Object properties are plain headers", () => {
+    const { head } = request("GET / HTTP/1.1\r\nHost: x\r\nConstructor: a\r\n__proto__: b\r\ntoString: c\r\n\r\n");
+    assert.equal(head.headers.constructor, "a");
+    assert.equal(head.headers.__proto__, "b");
+    assert.equal(head.headers.tostring, "c");
+    assert.equal(head.headers.hasownproperty, undefined);
+  });
+
+  test("a value padded with thousands of spaces inside and around is trimmed only at its ends", () => {
+    const inner = " ".repeat(15_000);
+    const { head } = request(`GET / HTTP/1.1\r\nHost: x\r\nX:  \ta${inner}a \t\r\n\r\n`);
+    assert.equal(head.headers.x, `a${inner}a`);
   });
 
   test("path of absolute-form and odd targets", () => {
@@ -105,8 +120,27 @@ describe("request head parser", () => {
 
   test("every strict prefix of a valid head is incomplete; the whole is a request", () => {
     const text = "GET /status HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: keep-alive\r\n\r\n";
-    for (let n = 0; n < text.length; n++) assert.deepEqual(parse(text.slice(0, n)), { kind: "incomplete" }, JSON.stringify(text.slice(0, n)));
+    for (let n = 0; n < text.length; n++) assert.equal(parse(text.slice(0, n)).kind, "incomplete", JSON.stringify(text.slice(0, n)));
     assert.equal(parse(text).kind, "request");
+  });
+
+  test("a dripped head: passing checkedBytes back gives the same verdicts, and checked lines are not parsed again", () => {
+    const good = Buffer.from("GET /status HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nX-B: 2\r\n\r\n", "latin1");
+    let checked = 0;
+    for (let n = 1; n < good.length; n++) {
+      const parsed = parseRequestHead(good.subarray(0, n), DEFAULT_HEAD_LIMITS, checked);
+      assert.equal(parsed.kind, "incomplete", String(n));
+      const next = (parsed as { checkedBytes: number }).checkedBytes;
+      assert.ok(next >= checked && next <= n, `checkedBytes ${next} after ${checked}, of ${n}`);
+      checked = next;
+    }
+    assert.deepEqual(parseRequestHead(good, DEFAULT_HEAD_LIMITS, checked), parse(good));
+    // A bad line after the checked part is still found...
+    const bad = Buffer.from("GET / HTTP/1.1\r\nHost: h\r\nno colon\r\n", "latin1");
+    const upToHost = "GET / HTTP/1.1\r\nHost: h\r\n".length;
+    assert.equal(parseRequestHead(bad, DEFAULT_HEAD_LIMITS, upToHost).kind, "error");
+    // ...and lines before checkedBytes are taken as checked, not re-read.
+    assert.equal(parseRequestHead(bad, DEFAULT_HEAD_LIMITS, bad.length).kind, "incomplete");
   });
 
   test("garbage is refused before the head ends: binary noise and bad lines need no blank line", () => {

@@ -296,3 +296,107 @@ test("a client that pipelines without reading is not answered into memory: readi
     },
   );
 });
+
+// Found by review; each failed before its fix.
+
+test("Expect: 100-continue with the body held back: answered with a close, so the next request can't be read as that body", async () => {
+  await withServer(ok, async (server, codes) => {
+    const held = await exchange(server.port, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n\r\n");
+    assert.deepEqual(statusCodes(held.text), [200]);
+    assert.match(held.text, /\r\nConnection: close\r\n/);
+    assert.ok(held.closedAfterMs !== null, "closed");
+    // curl's way: it reuses the connection for the next request, without the body.
+    const reused = await exchange(server.port, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.deepEqual(statusCodes(reused.text), [200], "/b was not taken for /a's body and answered out of step");
+    assert.deepEqual(codes, [200, 200]);
+  });
+});
+
+test("requests followed by the client's FIN are all answered, even by a slow handler", async () => {
+  await withServer(
+    (req) => new Promise((resolve) => setTimeout(() => resolve(ok(req)), 30)), // a handler that takes 30 ms
+    async (server, codes) => {
+      const socket = connect({ host: HOST, port: server.port });
+      socket.on("error", () => {});
+      const chunks: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+      const closed = new Promise((resolve) => socket.once("close", resolve));
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.end("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+      await closed;
+      const text = Buffer.concat(chunks).toString("latin1");
+      assert.deepEqual(statusCodes(text), [200, 200, 200]);
+      assert.match(text, /GET \/1\n[^]*GET \/2\n[^]*GET \/3\n$/);
+      assert.deepEqual(codes, [200, 200, 200]);
+    },
+  );
+});
+
+test("HTTP/1.0 keep-alive is announced in the answer", async () => {
+  await withServer(ok, async (server) => {
+    const kept = await exchange(server.port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 400);
+    assert.match(kept.text, /\r\nConnection: keep-alive\r\n/);
+    const plain = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    assert.doesNotMatch(plain.text, /Connection:/, "HTTP/1.1 keeps connections without saying so");
+  });
+});
+
+test("a HEAD request that times out gets its 503 without a body", async () => {
+  await withServer(
+    () => new Promise(() => {}),
+    async (server) => {
+      const head = await exchange(server.port, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+      assert.match(head.text, /^HTTP\/1\.1 503 /);
+      assert.ok(head.text.endsWith("\r\n\r\n"), JSON.stringify(head.text.slice(-30)));
+    },
+    { requestTimeoutMs: 200 },
+  );
+});
+
+test("a large answer with a close reaches a slow reader whole", { timeout: 30_000 }, async () => {
+  const BODY_BYTES = 8 * 1024 * 1024;
+  await withServer(
+    () => ({ status: 200, body: Buffer.alloc(BODY_BYTES, 0x62) }),
+    async (server) => {
+      const socket = connect({ host: HOST, port: server.port });
+      socket.on("error", () => {});
+      let received = 0;
+      const closed = new Promise((resolve) => socket.once("close", resolve));
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.pause();
+      socket.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      // A reader slower than the 2 s linger: the answer must still come whole.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      socket.on("data", (chunk: Buffer) => (received += chunk.length));
+      socket.resume();
+      await closed;
+      assert.ok(received > BODY_BYTES, `received ${received} of more than ${BODY_BYTES} bytes`);
+    },
+  );
+});
+
+test("blank lines after a request are not a request begun: no 408 at the deadline, just a close", async () => {
+  await withServer(
+    ok,
+    async (server, codes) => {
+      const answer = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n\r\n", 3000);
+      assert.deepEqual(statusCodes(answer.text), [200]);
+      assert.ok(answer.closedAfterMs !== null);
+      assert.deepEqual(codes, [200]);
+    },
+    { headersTimeoutMs: 200, keepAliveTimeoutMs: 100 },
+  );
+});
+
+test("a chunked body larger than the drain limit, sent while a slow handler works, still gets the answer", async () => {
+  await withServer(
+    (req) => new Promise((resolve) => setTimeout(() => resolve(ok(req)), 100)), // a handler that takes 100 ms
+    async (server, codes) => {
+      const chunk = `10000\r\n${"z".repeat(0x10000)}\r\n`;
+      const body = chunk.repeat(40); // 2.5 MiB, past the 1 MiB drained after an answer
+      const answer = await exchange(server.port, `PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, 5000);
+      assert.deepEqual(statusCodes(answer.text), [200]);
+      assert.deepEqual(codes, [200]);
+    },
+  );
+});
