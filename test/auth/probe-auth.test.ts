@@ -8,6 +8,7 @@ import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import { GO_ZERO_TIME, nowUnixNs } from "../../src/probe/gotime.ts";
 import { decodeProbe, encodeProbe, isRequest, makeReply, PROBE_SIZE } from "../../src/probe/wire.ts";
 import { waitFor } from "../../src/util/wait.ts";
+import { bridgeYaml } from "../support/bridge-yaml.ts";
 
 const SECRET = "correct horse battery staple";
 const keys = deriveKeys(SECRET);
@@ -57,26 +58,20 @@ describe("probe MAC and replay guard", () => {
 
 /** One bridge whose only tunnel probes `127.66.2.2:13003`, where the test puts a spoofer. */
 function config(secret: boolean, n: number): string {
-  return `
-bridges:
-  auth-test:
-    role: active
-    bridge_interface: lo
-    peer_cidr: 10.1.0.0/16
-    status_addr: 127.66.2.${n}:18080
-    partner_url: http://127.66.2.250:18080/
-    probe_interval: 50ms
-    partner_status_timeout: 20ms
-${secret ? `    secret: "${SECRET}"\n` : ""}    tunnel_interfaces:
-      lo:
-        role: active
-        addr: 127.66.2.${n}:13003
-        probe_addr: 127.66.2.2:13003
-        threshold_down: 3
-        threshold_up: 2
-metrics:
-  listen_addr: 127.66.2.${n}:18000
-`;
+  return bridgeYaml(
+    {
+      name: "auth-test",
+      role: "active",
+      bridgeInterface: "lo",
+      statusAddr: `127.66.2.${n}:18080`,
+      partnerUrl: "http://127.66.2.250:18080/",
+      probeInterval: "50ms",
+      partnerTimeout: "20ms",
+      ...(secret ? { secret: SECRET } : {}),
+      tunnels: [{ name: "lo", role: "active", addr: `127.66.2.${n}:13003`, probeAddr: "127.66.2.2:13003" }],
+    },
+    `127.66.2.${n}:18000`,
+  );
 }
 
 /** A responder without the secret that reflects whatever it gets, the way a Go transponder would. */

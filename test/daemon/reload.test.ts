@@ -3,29 +3,23 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/index.ts";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import { waitFor } from "../../src/util/wait.ts";
+import { configYaml } from "../support/bridge-yaml.ts";
 
 /** Bridges whose tunnels probe themselves on loopback (the transponder answers its own probes). */
 function yaml(bridges: { name: string; n: number; thresholdDown?: number; statusN?: number }[]): string {
-  const body = bridges
-    .map(
-      ({ name, n, thresholdDown = 3, statusN = n }) => `  ${name}:
-    role: active
-    bridge_interface: lo
-    peer_cidr: 10.1.0.0/16
-    status_addr: 127.66.1.${statusN}:18080
-    partner_url: http://127.66.1.200:18080/
-    probe_interval: 50ms
-    partner_status_timeout: 20ms
-    tunnel_interfaces:
-      lo:
-        role: active
-        addr: 127.66.1.${n}:13003
-        probe_addr: 127.66.1.${n}:13003
-        threshold_down: ${thresholdDown}
-        threshold_up: 2`,
-    )
-    .join("\n");
-  return `bridges:\n${body}\nmetrics:\n  listen_addr: 127.66.1.1:18000\n`;
+  return configYaml(
+    bridges.map(({ name, n, thresholdDown = 3, statusN = n }) => ({
+      name,
+      role: "active",
+      bridgeInterface: "lo",
+      statusAddr: `127.66.1.${statusN}:18080`,
+      partnerUrl: "http://127.66.1.200:18080/",
+      probeInterval: "50ms",
+      partnerTimeout: "20ms",
+      tunnels: [{ name: "lo", role: "active", addr: `127.66.1.${n}:13003`, probeAddr: `127.66.1.${n}:13003`, thresholdDown }],
+    })),
+    "127.66.1.1:18000",
+  );
 }
 
 let daemon: Daemon;
