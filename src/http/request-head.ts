@@ -70,9 +70,10 @@ const CR = 0x0d;
  * earlier call on a prefix of `buf` said was checked already.
  */
 export function parseRequestHead(buf: Uint8Array, limits: RequestHeadLimits = DEFAULT_HEAD_LIMITS, checkedBytes = 0): HeadParse {
-  // A server SHOULD ignore blank lines before a request line (RFC 9112 §2.2).
+  // A server SHOULD ignore blank lines (CRLF or LF) before a request line (RFC 9112 §2.2);
+  // a lone CR is not one.
   let start = 0;
-  while (start < buf.length && (buf[start] === CR || buf[start] === LF)) start++;
+  while (buf[start] === LF || (buf[start] === CR && buf[start + 1] === LF)) start += buf[start] === CR ? 2 : 1;
 
   const end = findHeadEnd(buf, start);
   if (end === -1) return incomplete(buf, start, limits, checkedBytes);

@@ -137,8 +137,12 @@ interface ConnectionSettings {
 const EMPTY = Buffer.alloc(0);
 
 function refuse(socket: Socket, settings: ConnectionSettings): void {
-  writeSafely(socket, formatResponse(textResponse(503, "too many connections\n"), { omitBody: false, close: true, nowMs: Date.now() }));
-  settings.report(503);
+  try {
+    socket.write(formatResponse(textResponse(503, "too many connections\n"), { omitBody: false, close: true, nowMs: Date.now() }));
+    settings.report(503);
+  } catch {
+    // gone already
+  }
   socket.end();
   const timer = setNodeTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref?.();
@@ -163,6 +167,8 @@ class Connection {
   /** Bumped on each request and on close, so a late handler answer is dropped. */
   private generation = 0;
   private deadline: ReturnType<typeof setNodeTimeout> | undefined;
+  /** Answers written but not yet handed to the kernel. */
+  private unsentAnswers = 0;
   /** parseNext's loop is running (further up this stack). */
   private parsing = false;
   /** Answers pile up unread: no more requests are read until the client drains them. */
@@ -196,10 +202,9 @@ class Connection {
   private onData(chunk: Buffer): void {
     if (this.discarding) {
       this.discardedBytes += chunk.length;
-      if (this.discardedBytes <= LINGER_MAX_BYTES) return;
-      // Still working on the answer: stop reading rather than lose the answer to a reset.
-      if (this.busy) this.socket.pause();
-      else this.socket.destroy();
+      // Enough dropped: stop reading. TCP flow control holds the client, nothing is stored,
+      // and a deadline ends it; a reset now could cost the client our answer.
+      if (this.discardedBytes > LINGER_MAX_BYTES) this.socket.pause();
       return;
     }
     if (this.bodyRemaining > 0) {
@@ -302,16 +307,16 @@ class Connection {
   }
 
   private answer(res: HttpResponse, head: HttpRequest, close: boolean): void {
-    writeSafely(
-      this.socket,
-      formatResponse(res, { omitBody: head.method === "HEAD", close, keepAliveHeader: !close && head.minorVersion === 0, nowMs: Date.now() }),
-    );
-    this.settings.report(res.status);
+    const bytes = formatResponse(res, { omitBody: head.method === "HEAD", close, keepAliveHeader: !close && head.minorVersion === 0, nowMs: Date.now() });
     if (close) {
+      this.send(bytes, res.status);
       this.close();
       return;
     }
-    this.setDeadline(this.settings.keepAliveTimeoutMs + this.settings.headersTimeoutMs, () => this.headTimedOut());
+    // Until it is sent, the answer has requestTimeoutMs to go out; the wait for the next
+    // head starts once it has (answerSent), so a slow reader is not cut mid-answer.
+    this.setDeadline(this.settings.requestTimeoutMs, () => this.socket.destroy());
+    this.send(bytes, res.status);
     // A client pipelining requests without reading the answers: wait until it reads.
     if (this.socket.writableLength > MAX_UNREAD_ANSWER_BYTES) {
       this.waitingForDrain = true;
@@ -328,9 +333,30 @@ class Connection {
   }
 
   private answerAndClose(res: HttpResponse, head?: HttpRequest): void {
-    writeSafely(this.socket, formatResponse(res, { omitBody: head?.method === "HEAD", close: true, nowMs: Date.now() }));
-    this.settings.report(res.status);
+    this.send(formatResponse(res, { omitBody: head?.method === "HEAD", close: true, nowMs: Date.now() }), res.status);
     this.close();
+  }
+
+  /** Writes an answer and counts it; an answer that can't be written (the client is gone) is not counted. */
+  private send(bytes: Buffer, status: number): void {
+    if (!this.socket.writable) return;
+    this.unsentAnswers++;
+    try {
+      this.socket.write(bytes, () => {
+        this.unsentAnswers--;
+        this.guard(() => this.answerSent());
+      });
+    } catch {
+      this.unsentAnswers--;
+      return; // the client is gone; 'close' cleans up
+    }
+    this.settings.report(status);
+  }
+
+  private answerSent(): void {
+    if (this.unsentAnswers === 0 && !this.busy && !this.closing) {
+      this.setDeadline(this.settings.keepAliveTimeoutMs + this.settings.headersTimeoutMs, () => this.headTimedOut());
+    }
   }
 
   /** No head in time: a started request gets 408; an idle connection just closes. */
@@ -372,14 +398,5 @@ class Connection {
   private clearDeadline(): void {
     if (this.deadline !== undefined) clearNodeTimeout(this.deadline);
     this.deadline = undefined;
-  }
-}
-
-function writeSafely(socket: Socket, bytes: Buffer): void {
-  if (!socket.writable) return;
-  try {
-    socket.write(bytes);
-  } catch {
-    // the client is gone; 'close' cleans up
   }
 }

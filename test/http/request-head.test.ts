@@ -110,6 +110,7 @@ describe("request head parser", () => {
       ["GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n", 400],
       ["GET / HTTP/1.1\r\nHost: x y\r\n\r\n", 400],
       ["\x16\x03\x01 tls hello?\r\n\r\n", 400],
+      ["\rGET / HTTP/1.1\r\nHost: x\r\n\r\n", 400], // a lone CR is not a blank line
     ];
     for (const [text, status] of cases) {
       const parsed = parse(text);

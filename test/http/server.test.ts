@@ -400,3 +400,47 @@ test("a chunked body larger than the drain limit, sent while a slow handler work
     },
   );
 });
+
+test("a client still uploading after our closing answer gets the answer, not a reset", async () => {
+  await withServer(ok, async (server, codes) => {
+    const socket = connect({ host: HOST, port: server.port });
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.pause();
+    const chunk = `10000\r\n${"u".repeat(0x10000)}\r\n`;
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.repeat(48)}`); // 3 MiB, more than we drain
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the client reads late: the point of the test
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+    socket.resume();
+    await closed;
+    assert.deepEqual(statusCodes(Buffer.concat(chunks).toString("latin1")), [200]);
+    assert.deepEqual(codes, [200]);
+  });
+});
+
+test("the keep-alive wait starts once an answer is sent: a slow reader gets it whole, and its pipelined request an answer", { timeout: 30_000 }, async () => {
+  const BIG_BYTES = 8 * 1024 * 1024;
+  await withServer(
+    (req) => (req.path === "/big" ? { status: 200, body: Buffer.alloc(BIG_BYTES, 0x63) } : ok(req)),
+    async (server, codes) => {
+      const socket = connect({ host: HOST, port: server.port });
+      socket.on("error", () => {});
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.pause();
+      socket.write("GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // slower than the 500 ms keep-alive wait: the point of the test
+      const chunks: Buffer[] = [];
+      socket.on("data", (c: Buffer) => chunks.push(c));
+      const closed = new Promise((resolve) => socket.once("close", resolve));
+      socket.resume();
+      await closed;
+      const all = Buffer.concat(chunks);
+      assert.ok(all.length > BIG_BYTES, `got ${all.length} bytes`);
+      assert.deepEqual(statusCodes(all.subarray(BIG_BYTES - 100).toString("latin1")), [200], "/small answered after /big");
+      assert.deepEqual(codes, [200, 200]);
+    },
+    { headersTimeoutMs: 300, keepAliveTimeoutMs: 200 },
+  );
+});
