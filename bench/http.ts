@@ -4,9 +4,12 @@
  * clients in the same process, so the figures are for server + client on one JS thread.
  *   bun bench/http.ts            deno run -A bench/http.ts
  * (a) requests/s and latency with 1 and 16 keep-alive connections, each one request at a time;
- * (b) malformed requests/s: new connection, garbage, 400, close.
+ * (b) malformed requests/s: new connection, garbage, 400, close;
+ * (c) server CPU spent on heads dripped one byte per write (slowloris) by 16 connections
+ *     of a child process.
  * Memory over time is bench/soak.ts's job.
  */
+import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { createMetrics, initBridge } from "../src/metrics/registry.ts";
 import { startMetricsServer } from "../src/metrics/server.ts";
@@ -111,6 +114,40 @@ async function malformedRate(port: number): Promise<void> {
   console.log(`malformed   8 conn  ${Math.round(answered / ((performance.now() - started) / 1000)).toString().padStart(7)} connections/s answered 400 and closed`);
 }
 
+/** The dripping clients run in a child process, so the CPU figure is the server's alone. */
+async function drippedHeads(port: number, connections: number, padBytes: number): Promise<void> {
+  const client = `
+    const { connect } = await import("node:net");
+    const head = Buffer.from("GET /status HTTP/1.1\\r\\nHost: bench\\r\\nX-Pad: " + "p".repeat(${padBytes}) + "\\r\\n\\r\\n", "latin1");
+    let answered = 0;
+    await Promise.all(Array.from({ length: ${connections} }, () => new Promise((resolve) => {
+      const socket = connect({ host: "${HOST}", port: ${port} });
+      socket.setNoDelay(true);
+      socket.on("error", resolve);
+      socket.on("data", (chunk) => { if (chunk.toString("latin1").startsWith("HTTP/1.1 200")) answered++; socket.destroy(); resolve(); });
+      let sent = 0;
+      const drip = () => { if (socket.destroyed || sent >= head.length) return; socket.write(head.subarray(sent, ++sent)); setImmediate(drip); };
+      socket.on("connect", drip);
+    })));
+    console.log(answered);
+  `;
+  const argv = "Deno" in globalThis ? [process.execPath, "eval", client] : [process.execPath, "-e", client];
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const answered = await new Promise<string>((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", () => resolve(out.trim()));
+  });
+  const cpu = process.cpuUsage(cpuBefore);
+  console.log(
+    `dripped  ${String(connections).padStart(3)} conn  ${padBytes + 40}-byte heads, 1 byte per write: ${answered} answered in ${Math.round(performance.now() - started)} ms; ` +
+      `server CPU ${((cpu.user + cpu.system) / 1000 / connections).toFixed(1)} ms per head`,
+  );
+}
+
 const scrapeBytes = (await (await fetch(`http://${HOST}:${metricsServer.port}/metrics`)).text()).length;
 console.log(`HTTP endpoints, ${runtime}, ${DURATION_MS} ms per row; client and server share one process`);
 console.log(`(/metrics body: ${scrapeBytes} bytes)`);
@@ -119,5 +156,6 @@ await throughput("/status", statusServer.port, "/status", 16);
 await throughput("/metrics", metricsServer.port, "/metrics", 1);
 await throughput("/metrics", metricsServer.port, "/metrics", 16);
 await malformedRate(statusServer.port);
+await drippedHeads(statusServer.port, 16, 12_000);
 await statusServer.close();
 await metricsServer.close();
