@@ -6,7 +6,10 @@
  * (a) requests/s and latency with 1 and 16 keep-alive connections, each one request at a time;
  * (b) malformed requests/s: new connection, garbage, 400, close;
  * (c) server CPU spent on heads dripped one byte per write (slowloris) by 16 connections
- *     of a child process.
+ *     of a child process;
+ * (d) JS heap before and after 100 000 more requests, after a forced GC (a leak per request
+ *     or per connection shows here long before it shows in RSS). Deno needs
+ *     `deno run -A --v8-flags=--expose-gc bench/http.ts` for this row.
  * Memory over time is bench/soak.ts's job.
  */
 import { spawn } from "node:child_process";
@@ -41,8 +44,8 @@ const statusServer = await startStatusServer({
 });
 const metricsServer = await startMetricsServer({ addr: { host: HOST, port: 0 }, metrics });
 
-/** One keep-alive connection sending `request` again as soon as the previous answer is complete. */
-async function keepAliveClient(port: number, request: string, untilMs: number, latenciesMs: number[]): Promise<number> {
+/** One keep-alive connection sending `request` again as soon as the previous answer is complete, until `untilMs` or `maxRequests`. */
+async function keepAliveClient(port: number, request: string, untilMs: number, latenciesMs: number[], maxRequests = Infinity): Promise<number> {
   const socket = connect({ host: HOST, port });
   await new Promise((resolve) => socket.once("connect", resolve));
   let buffered: Buffer = Buffer.alloc(0);
@@ -64,7 +67,7 @@ async function keepAliveClient(port: number, request: string, untilMs: number, l
         buffered = buffered.subarray(headEnd + 4 + length);
         latenciesMs.push(performance.now() - sentAt);
         done++;
-        if (performance.now() >= untilMs) {
+        if (performance.now() >= untilMs || done >= maxRequests) {
           socket.destroy();
           resolve(done);
           return;
@@ -148,6 +151,38 @@ async function drippedHeads(port: number, connections: number, padBytes: number)
   );
 }
 
+function forceGc(): boolean {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(full: boolean): void } };
+  if (g.Bun) g.Bun.gc(true);
+  else if (g.gc) g.gc();
+  else return false;
+  return true;
+}
+
+async function heapAfterRequests(port: number): Promise<void> {
+  const round = async (): Promise<void> => {
+    // Half on 16 keep-alive connections, half on a new connection each (8 at a time).
+    await Promise.all(Array.from({ length: 16 }, () => keepAliveClient(port, "GET /status HTTP/1.1\r\nHost: bench\r\n\r\n", performance.now() + 60_000, [], 3125)));
+    for (let i = 0; i < 50_000 / 8; i++) {
+      await Promise.all(Array.from({ length: 8 }, () => keepAliveClient(port, "GET /status HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n", 0, [], 1)));
+    }
+  };
+  if (!forceGc()) {
+    console.log("heap      (skipped: no gc; run deno with --v8-flags=--expose-gc)");
+    return;
+  }
+  await round(); // warm-up: JIT, pools
+  forceGc();
+  const before = process.memoryUsage().heapUsed;
+  await round();
+  forceGc();
+  const after = process.memoryUsage().heapUsed;
+  console.log(
+    `heap      100 000 requests (50 000 on new connections): JS heap ${(before / 1048576).toFixed(1)} → ${(after / 1048576).toFixed(1)} MiB ` +
+      `(${(((after - before) / 100_000) * 1).toFixed(1)} bytes per request)`,
+  );
+}
+
 const scrapeBytes = (await (await fetch(`http://${HOST}:${metricsServer.port}/metrics`)).text()).length;
 console.log(`HTTP endpoints, ${runtime}, ${DURATION_MS} ms per row; client and server share one process`);
 console.log(`(/metrics body: ${scrapeBytes} bytes)`);
@@ -157,5 +192,6 @@ await throughput("/metrics", metricsServer.port, "/metrics", 1);
 await throughput("/metrics", metricsServer.port, "/metrics", 16);
 await malformedRate(statusServer.port);
 await drippedHeads(statusServer.port, 16, 12_000);
+await heapAfterRequests(statusServer.port);
 await statusServer.close();
 await metricsServer.close();
