@@ -13,8 +13,12 @@ interface Exchange {
   closedAfterMs: number | null;
 }
 
-/** Opens a connection, writes `data`, and collects what comes back until the server closes or `giveUpMs`. */
-function exchange(port: number, data: string | Buffer, giveUpMs = 3000): Promise<Exchange> {
+/**
+ * Opens a connection, writes `data`, and collects what comes back until the server closes or
+ * `giveUpMs`. With `keptAnswers`, stops once that many answers have come and the connection
+ * has stayed open OPEN_GRACE_MS after them (a keep-alive check that doesn't depend on load).
+ */
+function exchange(port: number, data: string | Buffer, giveUpMs = 3000, keptAnswers?: number): Promise<Exchange> {
   return new Promise((resolve) => {
     const startMs = performance.now();
     const chunks: Buffer[] = [];
@@ -25,11 +29,18 @@ function exchange(port: number, data: string | Buffer, giveUpMs = 3000): Promise
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       socket.destroy();
       resolve({ text: Buffer.concat(chunks).toString("latin1"), closedAfterMs });
     };
     const timer = setTimeout(done, giveUpMs);
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (keptAnswers !== undefined && grace === undefined && statusCodes(Buffer.concat(chunks).toString("latin1")).length >= keptAnswers) {
+        grace = setTimeout(done, OPEN_GRACE_MS);
+      }
+    });
     socket.on("error", () => {
       closedAfterMs ??= performance.now() - startMs;
       done();
@@ -41,6 +52,8 @@ function exchange(port: number, data: string | Buffer, giveUpMs = 3000): Promise
     socket.on("connect", () => socket.write(data, () => {}));
   });
 }
+
+const OPEN_GRACE_MS = 200;
 
 const statusCodes = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
 
@@ -135,7 +148,7 @@ test("a handler that never answers: 503 at the request deadline, reported; its l
 
 test("keep-alive: HTTP/1.1 stays open, Connection: close and HTTP/1.0 close after the answer", async () => {
   await withServer(ok, async (server) => {
-    const kept = await exchange(server.port, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    const kept = await exchange(server.port, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n", 5000, 2);
     assert.deepEqual(statusCodes(kept.text), [200, 200]);
     assert.match(kept.text, /GET \/a\n[^]*GET \/b\n$/, "answers in order");
     assert.equal(kept.closedAfterMs, null, "kept open");
@@ -145,7 +158,7 @@ test("keep-alive: HTTP/1.1 stays open, Connection: close and HTTP/1.0 close afte
     const old = await exchange(server.port, "GET / HTTP/1.0\r\n\r\n");
     assert.deepEqual(statusCodes(old.text), [200]);
     assert.ok(old.closedAfterMs !== null);
-    const oldKept = await exchange(server.port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 400);
+    const oldKept = await exchange(server.port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 5000, 1);
     assert.equal(oldKept.closedAfterMs, null);
   });
 });
@@ -168,7 +181,7 @@ test("answers carry Content-Length and Date; HEAD keeps the length and drops the
 
 test("a small body is skipped and the connection serves the next request; a large or chunked one closes it after the answer", async () => {
   await withServer(ok, async (server, codes) => {
-    const small = await exchange(server.port, `POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789GET /b HTTP/1.1\r\nHost: x\r\n\r\n`, 400);
+    const small = await exchange(server.port, `POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789GET /b HTTP/1.1\r\nHost: x\r\n\r\n`, 5000, 2);
     assert.deepEqual(statusCodes(small.text), [200, 200]);
     assert.match(small.text, /POST \/a\n[^]*GET \/b\n$/);
     assert.equal(small.closedAfterMs, null);
@@ -334,9 +347,9 @@ test("requests followed by the client's FIN are all answered, even by a slow han
 
 test("HTTP/1.0 keep-alive is announced in the answer", async () => {
   await withServer(ok, async (server) => {
-    const kept = await exchange(server.port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 400);
+    const kept = await exchange(server.port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 5000, 1);
     assert.match(kept.text, /\r\nConnection: keep-alive\r\n/);
-    const plain = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    const plain = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5000, 1);
     assert.doesNotMatch(plain.text, /Connection:/, "HTTP/1.1 keeps connections without saying so");
   });
 });
