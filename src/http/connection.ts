@@ -33,21 +33,6 @@ export interface ConnectionSettings {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Over the connection cap: 503, close, linger briefly so the answer is read. */
-export function refuseConnection(socket: Socket, settings: ConnectionSettings): void {
-  try {
-    socket.write(formatResponse(textResponse(503, "too many connections\n"), { omitBody: false, close: true, nowMs: Date.now() }));
-    settings.report(503);
-  } catch {
-    // gone already
-  }
-  socket.end();
-  const timer = setNodeTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref?.();
-  socket.once("close", () => clearNodeTimeout(timer));
-  socket.on("data", () => {});
-}
-
 /** One client connection: reads heads, runs the handler, writes answers in order. */
 export class Connection {
   /** Received bytes not parsed yet (the next head, or pipelined requests). */
@@ -228,6 +213,11 @@ export class Connection {
     }
     this.socket.resume();
     this.parseNext();
+  }
+
+  /** Over the connection cap: 503 at once, then the usual close (the answer is not lost to a reset). */
+  refuse(): void {
+    this.answerAndClose(textResponse(503, "too many connections\n"));
   }
 
   private answerAndClose(res: HttpResponse, head?: HttpRequest): void {

@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from "node:n
 import { logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
 import { DEFAULT_HEAD_LIMITS, type RequestHeadLimits } from "./request-head.ts";
-import { Connection, refuseConnection, type ConnectionSettings, type HttpHandler } from "./connection.ts";
+import { Connection, type ConnectionSettings, type HttpHandler } from "./connection.ts";
 
 export type { HttpHandler, HttpRequest } from "./connection.ts";
 
@@ -86,11 +86,8 @@ export async function startHttpServer(addr: HttpAddr, opts: HttpServerOptions): 
     socket.on("error", () => {});
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    if (sockets.size > maxConnections) {
-      refuseConnection(socket, settings);
-      return;
-    }
-    new Connection(socket, settings);
+    const connection = new Connection(socket, settings);
+    if (sockets.size > maxConnections) connection.refuse();
   });
 
   await new Promise<void>((resolve, reject) => {
