@@ -54,8 +54,14 @@ export type HeadParse =
    */
   | { kind: "incomplete"; checkedBytes: number }
   | { kind: "request"; head: RequestHead; /** bytes of the head, including leading blank lines */ consumed: number }
-  /** The request can't be served; answer `status` and close. */
-  | { kind: "error"; status: number; reason: string };
+  | HeadError;
+
+/** The request can't be served; answer `status` and close. */
+export interface HeadError {
+  kind: "error";
+  status: number;
+  reason: string;
+}
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible ASCII, obs-text, space and tab; no other control character.
@@ -126,7 +132,7 @@ function targetPath(target: string): string {
   return query === -1 ? rest : rest.slice(0, query) || "/";
 }
 
-function bodyFraming(headers: Record<string, string>, minorVersion: 0 | 1): RequestBody | { kind: "error"; status: number; reason: string } {
+function bodyFraming(headers: Record<string, string>, minorVersion: 0 | 1): RequestBody | HeadError {
   const transferEncoding = headers["transfer-encoding"];
   const contentLength = headers["content-length"];
   if (transferEncoding !== undefined) {
@@ -189,7 +195,7 @@ function latin1(buf: Uint8Array, from: number, to: number): string {
 const REQUEST_LINE_PREFIX = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]*( [\x21-\x7e]*( (H(T(T(P(\/(\d(\.\d?)?)?)?)?)?)?)?)?)?$/;
 
 /** Lines of a head (split at LF, one CR before it dropped), or an error for a bare CR. */
-function splitLines(text: string): string[] | { kind: "error"; status: number; reason: string } {
+function splitLines(text: string): string[] | HeadError {
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -204,7 +210,7 @@ function splitLines(text: string): string[] | { kind: "error"; status: number; r
 function parseRequestLine(
   line: string,
   limits: RequestHeadLimits,
-): { kind: "line"; method: string; target: string; minorVersion: 0 | 1 } | { kind: "error"; status: number; reason: string } {
+): { kind: "line"; method: string; target: string; minorVersion: 0 | 1 } | HeadError {
   if (line.length > limits.maxRequestLineBytes) return error(414, "request line too long");
   const parts = line.split(" ");
   if (parts.length !== 3) return error(400, "malformed request line");
@@ -223,7 +229,7 @@ function parseRequestLine(
   return { kind: "line", method, target, minorVersion: versionMatch[2] === "1" ? 1 : 0 };
 }
 
-function parseHeaderLine(line: string): { kind: "field"; key: string; value: string } | { kind: "error"; status: number; reason: string } {
+function parseHeaderLine(line: string): { kind: "field"; key: string; value: string } | HeadError {
   if (line.startsWith(" ") || line.startsWith("\t")) return error(400, "obsolete line folding");
   const colon = line.indexOf(":");
   if (colon <= 0) return error(400, "header field without a name and colon");
@@ -252,6 +258,6 @@ function findHeadEnd(buf: Uint8Array, from: number): number {
   return -1;
 }
 
-function error(status: number, reason: string): { kind: "error"; status: number; reason: string } {
+function error(status: number, reason: string): HeadError {
   return { kind: "error", status, reason };
 }
