@@ -1,61 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { exchange as exchangeWith, statusCodes } from "../support/raw-http.ts";
 import { startHttpServer, type HttpHandler, type HttpServerOptions, type RunningHttpServer } from "../../src/http/server.ts";
 import { textResponse } from "../../src/http/response.ts";
 import { waitFor } from "../../src/util/wait.ts";
 
 const HOST = "127.0.0.1";
 
-interface Exchange {
-  text: string;
-  /** ms from connecting until the server closed (or reset) the connection; null if it did not. */
-  closedAfterMs: number | null;
-}
-
-/**
- * Opens a connection, writes `data`, and collects what comes back until the server closes or
- * `giveUpMs`. With `keptAnswers`, stops once that many answers have come and the connection
- * has stayed open OPEN_GRACE_MS after them (a keep-alive check that doesn't depend on load).
- */
-function exchange(port: number, data: string | Buffer, giveUpMs = 3000, keptAnswers?: number): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const startMs = performance.now();
-    const chunks: Buffer[] = [];
-    const socket = connect({ host: HOST, port });
-    let closedAfterMs: number | null = null;
-    let settled = false;
-    const done = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(grace);
-      socket.destroy();
-      resolve({ text: Buffer.concat(chunks).toString("latin1"), closedAfterMs });
-    };
-    const timer = setTimeout(done, giveUpMs);
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    socket.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
-      if (keptAnswers !== undefined && grace === undefined && statusCodes(Buffer.concat(chunks).toString("latin1")).length >= keptAnswers) {
-        grace = setTimeout(done, OPEN_GRACE_MS);
-      }
-    });
-    socket.on("error", () => {
-      closedAfterMs ??= performance.now() - startMs;
-      done();
-    });
-    socket.on("close", () => {
-      closedAfterMs ??= performance.now() - startMs;
-      done();
-    });
-    socket.on("connect", () => socket.write(data, () => {}));
-  });
-}
-
-const OPEN_GRACE_MS = 200;
-
-const statusCodes = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+const exchange = (port: number, data: string | Buffer, giveUpMs?: number, keptAnswers?: number) => exchangeWith({ host: HOST, port }, data, giveUpMs, keptAnswers);
 
 async function withServer(
   handler: HttpHandler,

@@ -1,4 +1,4 @@
-import { connect } from "node:net";
+import { exchange } from "../support/raw-http.ts";
 import { waitFor as waitForCondition } from "../../src/util/wait.ts";
 
 /** Positional form of src/util/wait.ts's waitFor, as these tests call it. */
@@ -9,21 +9,8 @@ export const waitFor = (pred: () => boolean | Promise<boolean>, timeoutMs: numbe
  * Sends raw bytes to 127.0.0.1:port and returns whatever comes back until the server
  * closes the connection (or `timeoutMs`, then what arrived so far).
  */
-export function rawRequest(port: number, request: string, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const socket = connect({ host: "127.0.0.1", port });
-    const done = (): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString("latin1"));
-    };
-    const timer = setTimeout(done, timeoutMs);
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", done);
-    socket.on("close", done);
-    socket.on("connect", () => socket.write(request));
-  });
+export async function rawRequest(port: number, request: string, timeoutMs = 3000): Promise<string> {
+  return (await exchange({ host: "127.0.0.1", port }, request, timeoutMs)).text;
 }
 
 export interface Sample {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import { bridgeConfig, hp, isDeno, metricSum, startEcho, waitFor } from "./support.ts";
+import { exchange } from "../support/raw-http.ts";
 
 const HOST = "127.88.3.1";
 const STATUS_PORT = 8080;
@@ -19,31 +20,13 @@ interface RawAnswer {
   text: string;
   /** The server closed (or reset) the connection. */
   closed: boolean;
-  ms: number;
 }
 
 /** One raw exchange: write `data`, read until the server closes or `timeoutMs`. */
-function raw(port: number, data: string | Buffer, timeoutMs = 1500): Promise<RawAnswer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const started = performance.now();
-    const socket = connect({ host: HOST, port });
-    let settled = false;
-    const done = (closed: boolean): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      const text = Buffer.concat(chunks).toString("latin1");
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ code: m ? Number(m[1]) : 0, text, closed, ms: performance.now() - started });
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", () => done(true));
-    socket.on("close", () => done(true));
-    socket.on("connect", () => socket.write(data, () => {}));
-  });
+async function raw(port: number, data: string | Buffer, timeoutMs = 1500): Promise<RawAnswer> {
+  const { text, closedAfterMs } = await exchange({ host: HOST, port }, data, timeoutMs);
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+  return { code: m ? Number(m[1]) : 0, text, closed: closedAfterMs !== null };
 }
 
 function countResponses(text: string): Map<number, number> {
