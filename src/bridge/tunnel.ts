@@ -4,6 +4,7 @@ import type { Metrics } from "../metrics/registry.ts";
 import {
   beginProbe,
   initialTunnelHealth,
+  lateToleranceMs,
   probeSendFailed,
   replyReceived,
   type HealthResult,
@@ -110,8 +111,8 @@ export class TunnelRuntime {
   private sendProbe(tick: TickInfo): void {
     const { metrics, probeIntervalMs } = this.options;
     // Recorded as in flight before the datagram leaves, so a fast reply can't be lost.
-    // A tick half an interval late means *we* stalled: the last probe gets grace.
-    const begun = beginProbe(this.health, { stalled: tick.lateMs >= probeIntervalMs / 2 });
+    // A late tick means *we* stalled: the last probe gets grace, this one leaves late.
+    const begun = beginProbe(this.health, { stalled: tick.lateMs >= lateToleranceMs(probeIntervalMs) });
     this.apply(begun);
     const probe: Probe = {
       sequence: begun.sequence,

@@ -23,6 +23,13 @@ const LATE = 4;
  * in the socket, unread. It gets one more interval before it fails.
  */
 const GRACE = 5;
+/**
+ * In flight, but sent by a late tick: it had less than an interval for its
+ * reply, so at its deadline it gets GRACE instead of failing (issue: a probe
+ * counts as lost only if we sent it on time and were running when its reply
+ * was due; docs/hardening.md §Busy CPUs and late timers).
+ */
+const IN_FLIGHT_LATE = 6;
 
 export type TunnelVerdict = "up" | "down";
 
@@ -56,6 +63,15 @@ export interface HealthResult {
   readonly newlyFailed: number;
 }
 
+/**
+ * How late a tick may fire before we count ourselves as stalled: timer jitter
+ * on a quiet host is well under a millisecond, a busy one a few ms. A tenth of
+ * the interval (at least 2 ms, at most half of it) tells the two apart.
+ */
+export function lateToleranceMs(intervalMs: number): number {
+  return Math.min(intervalMs / 2, Math.max(2, intervalMs / 10));
+}
+
 /** Window slack beyond the thresholds, so a reply a few intervals late is still "late", not "stale". */
 export const WINDOW_SLACK = 64;
 
@@ -70,8 +86,11 @@ function slot(window: Uint8Array, sequence: bigint): number {
 
 /**
  * A new probe is about to be sent: the previous in-flight probe, if any, has
- * failed (its reply did not come back within one interval). Returns the
- * sequence number to put in the datagram.
+ * failed (its reply did not come back within one interval) — unless we were
+ * not running when its reply was due (`stalled`: this tick is late) or it was
+ * itself sent late; then it gets one more interval (GRACE). `stalled` also
+ * marks the new probe as sent late. Returns the sequence number to put in the
+ * datagram.
  */
 export function beginProbe(state: TunnelHealthState, options: { stalled?: boolean } = {}): HealthResult & { sequence: bigint } {
   const window = state.window.slice();
@@ -82,29 +101,35 @@ export function beginProbe(state: TunnelHealthState, options: { stalled?: boolea
     window[slot(window, previous - 1n)] = FAILED;
     newlyFailed++;
   }
-  if (previous > 0n && window[slot(window, previous)] === IN_FLIGHT) {
+  const previousSlot = previous > 0n ? window[slot(window, previous)] : EMPTY;
+  if (previousSlot === IN_FLIGHT || previousSlot === IN_FLIGHT_LATE) {
     // After our own stall (SIGSTOP, VM pause, a blocked loop) the timer fires before the
-    // socket is read: don't fail a probe whose reply may be sitting there.
-    if (options.stalled) window[slot(window, previous)] = GRACE;
+    // socket is read: don't fail a probe whose reply may be sitting there; nor one that
+    // left late and so had less than an interval.
+    if (options.stalled || previousSlot === IN_FLIGHT_LATE) window[slot(window, previous)] = GRACE;
     else {
       window[slot(window, previous)] = FAILED;
       newlyFailed++;
     }
   }
   const sequence = previous + 1n;
-  window[slot(window, sequence)] = IN_FLIGHT;
+  window[slot(window, sequence)] = options.stalled ? IN_FLIGHT_LATE : IN_FLIGHT;
   const next = { ...state, window, lastSequence: sequence };
   return { ...decide(next), newlyFailed, sequence };
 }
 
 /** The datagram could not be sent: the probe failed at once. */
 export function probeSendFailed(state: TunnelHealthState, sequence: bigint): HealthResult {
-  if (!inWindow(state, sequence) || state.window[slot(state.window, sequence)] !== IN_FLIGHT) {
+  if (!inWindow(state, sequence) || !isInFlight(state.window[slot(state.window, sequence)]!)) {
     return { state, newlyFailed: 0 };
   }
   const window = state.window.slice();
   window[slot(window, sequence)] = FAILED;
   return { ...decide({ ...state, window }), newlyFailed: 1 };
+}
+
+function isInFlight(status: number): boolean {
+  return status === IN_FLIGHT || status === IN_FLIGHT_LATE;
 }
 
 function inWindow(state: TunnelHealthState, sequence: bigint): boolean {
@@ -117,6 +142,7 @@ export function classifyReply(state: TunnelHealthState, sequence: bigint): Reply
   if (!inWindow(state, sequence)) return "stale";
   switch (state.window[slot(state.window, sequence)]) {
     case IN_FLIGHT:
+    case IN_FLIGHT_LATE:
     case GRACE:
       return "returned";
     case FAILED:
@@ -154,11 +180,11 @@ function newest(state: TunnelHealthState, count: number): number[] {
  */
 function decide(state: TunnelHealthState): HealthResult {
   const downWindow = newest(state, state.thresholdDown);
-  const isDown = downWindow.length === state.thresholdDown && downWindow.every((s) => s === IN_FLIGHT || s === FAILED);
+  const isDown = downWindow.length === state.thresholdDown && downWindow.every((s) => isInFlight(s) || s === FAILED);
   const upWindow = newest(state, state.thresholdUp);
   const isUp =
     upWindow.length === state.thresholdUp &&
-    upWindow.every((s, i) => s === RETURNED || (i === 0 && s === IN_FLIGHT));
+    upWindow.every((s, i) => s === RETURNED || (i === 0 && isInFlight(s)));
   // Both can hold only if thresholdUp windows overlap nothing returned, which the
   // rules exclude (isUp needs ≥ 1 returned since thresholdUp ≥ 2).
   const verdict: TunnelVerdict = isUp ? "up" : isDown ? "down" : state.verdict;
@@ -183,11 +209,11 @@ export function windowCounts(state: TunnelHealthState): { inFlight: number; retu
   let returned = 0;
   let failed = 0;
   for (const s of state.window) {
-    if (s === IN_FLIGHT || s === GRACE) inFlight++;
+    if (isInFlight(s) || s === GRACE) inFlight++;
     else if (s === RETURNED) returned++;
     else if (s === FAILED || s === LATE) failed++;
   }
   return { inFlight, returned, failed };
 }
 
-export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED, LATE, GRACE };
+export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED, LATE, GRACE, IN_FLIGHT_LATE };

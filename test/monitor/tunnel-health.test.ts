@@ -59,7 +59,11 @@ describe("our own stall (threshold_down 2, threshold_up 2)", () => {
     // Without grace the probe in flight during the stall fails and the tunnel goes down.
     ["without grace a stall fails the probe in flight", "s r s r s s", "ddUUUD"],
     ["with grace its reply, read after the stall, counts as returned", "s r s r s S r3 r s", "ddUUUUUUU"],
-    ["grace lasts one interval: no reply at all still means down", "s r s r s S s", "ddUUUUD"],
+    // The probe sent by the late tick left late too: it gets its own grace, so down comes one interval later.
+    ["grace lasts one interval: no reply at all still means down", "s r s r s S s s", "ddUUUUUD"],
+    ["a probe sent by a late tick is not failed at the next tick", "s r s r S s", "ddUUUU"],
+    ["a probe sent late whose reply comes in its grace interval counts", "s r s r S s r3 r s", "ddUUUUUUU"],
+    ["a tick late by a whole stall twice in a row keeps the tunnel up while replies trickle in", "s r s r S S r4 r5 s", "ddUUUUUUU"],
   ];
   for (const [name, script, expected] of table) {
     test(name, () => assert.equal(play(script, 2, 2), expected));
