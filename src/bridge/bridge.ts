@@ -32,6 +32,17 @@ export interface BridgeRuntimeOptions {
 }
 
 /**
+ * A pair started together: the partner may not listen yet, and reports "up"
+ * only once its tunnels have had threshold_up probes. Until then its failures
+ * don't make a first "down" verdict (which would activate a standby for a
+ * moment: docs/hardening.md §Busy CPUs and late timers).
+ */
+export function partnerStartupGraceMs(config: { probeIntervalMs: number; tunnels: readonly { thresholdUp: number }[] }): number {
+  const thresholdUp = Math.max(...config.tunnels.map((t) => t.thresholdUp));
+  return Math.max(1000, (thresholdUp + 2) * config.probeIntervalMs);
+}
+
+/**
  * The shell around one bridge: its tunnels, the partner poller, the status
  * server, the hook queue and the pure role state machine. Every input goes
  * through `dispatch`, which steps the state machine and carries out effects;
@@ -64,6 +75,8 @@ export class BridgeRuntime {
   private recheckTimer: ReturnType<typeof setTimeout> | undefined;
   private lastPollProblem = "";
   private stopped = false;
+  /** Until then an undecided partner is not judged down (see partnerStartupGraceMs). */
+  private partnerGraceUntilMs = 0;
   /** Reason of the last transition, by tunnel ("" = the bridge), for /status. */
   private readonly lastReasons = new Map<string, string>();
   private readonly log;
@@ -127,6 +140,7 @@ export class BridgeRuntime {
       throw listenError(`bridges.${config.name}.status_addr`, config.statusAddr.text, error);
     });
     for (const t of this.tunnels) t.start();
+    this.partnerGraceUntilMs = monotonicMs() + partnerStartupGraceMs(config);
     this.poller = createPartnerPoller({
       url: config.partnerUrl,
       timeoutMs: config.partnerStatusTimeoutMs,
@@ -201,7 +215,9 @@ export class BridgeRuntime {
     } else this.lastPollProblem = "";
     this.partnerReport = outcome.ok ? outcome.status : null;
     this.bothActivePolls = this.roles.bridgeActive && this.partnerReport?.active === true ? this.bothActivePolls + 1 : 0;
-    const sample = partnerSample(this.partner, outcome.ok && outcome.status.up);
+    const sample = partnerSample(this.partner, outcome.ok && outcome.status.up, {
+      holdFirstDown: monotonicMs() < this.partnerGraceUntilMs,
+    });
     this.partner = sample.state;
     if (sample.changed !== undefined) {
       this.log.info(`partner ${sample.changed ? "up" : "down"}`, { bridge: this.name, partner_up: sample.changed });

@@ -27,16 +27,23 @@ export function initialPartnerHealth(
   return { thresholdDown: thresholdDown + extra, thresholdUp: thresholdUp + extra, up: false, decided: false, goodRun: 0, badRun: 0 };
 }
 
-/** `changed` is set when the verdict changes, including the first verdict (undecided → up or down). */
+/**
+ * `changed` is set when the verdict changes, including the first verdict (undecided → up or down).
+ * `holdFirstDown`: still inside the start-up grace, an undecided partner is not yet judged down
+ * (a pair started together must not flap while the partner is still binding its port or
+ * bringing its tunnels up; docs/hardening.md §Busy CPUs and late timers). Good samples decide at once.
+ */
 export function partnerSample(
   state: PartnerHealthState,
   good: boolean,
+  options: { holdFirstDown?: boolean } = {},
 ): { state: PartnerHealthState; changed?: boolean } {
   const goodRun = good ? state.goodRun + 1 : 0;
   const badRun = good ? 0 : state.badRun + 1;
   if ((!state.up || !state.decided) && goodRun >= state.thresholdUp) {
     return { state: { ...state, up: true, decided: true, goodRun, badRun }, changed: true };
   }
+  if (!state.decided && options.holdFirstDown) return { state: { ...state, goodRun, badRun } };
   if ((state.up || !state.decided) && badRun >= state.thresholdDown) {
     return { state: { ...state, up: false, decided: true, goodRun, badRun }, changed: false };
   }

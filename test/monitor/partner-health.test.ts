@@ -61,3 +61,26 @@ test("undecided until the first verdict; decided stays", () => {
   assert.equal(s.up, false);
   assert.equal(s.decided, true);
 });
+
+test("start-up grace: an undecided partner is not judged down while held, and is once the hold ends", () => {
+  let s = initialPartnerHealth("standby", 3, 2);
+  for (let i = 0; i < 10; i++) {
+    const r = partnerSample(s, false, { holdFirstDown: true });
+    assert.equal(r.changed, undefined, "no verdict inside the grace");
+    s = r.state;
+  }
+  assert.equal(s.decided, false);
+  const after = partnerSample(s, false);
+  assert.equal(after.changed, false, "the bad run so far decides at once after the grace");
+  assert.equal(after.state.decided, true);
+});
+
+test("start-up grace: good samples decide at once, and a decided partner is not held", () => {
+  let s = initialPartnerHealth("active", 3, 2);
+  s = partnerSample(s, true, { holdFirstDown: true }).state;
+  const up = partnerSample(s, true, { holdFirstDown: true });
+  assert.equal(up.changed, true);
+  s = up.state;
+  for (let i = 0; i < 2; i++) s = partnerSample(s, false, { holdFirstDown: true }).state;
+  assert.equal(partnerSample(s, false, { holdFirstDown: true }).changed, false, "hold applies only to the first verdict");
+});

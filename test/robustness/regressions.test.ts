@@ -154,8 +154,9 @@ describe("regression (Go): partner first-contact stall", () => {
         ),
       );
       try {
-        // threshold 2 (+1 for a standby) bad polls at 50 ms, and two probes to be up: well under a second.
-        await waitFor(() => daemon.bridges().get(bridge)!.state.bridgeActive, { timeoutMs: 2000, what: "the standby active" });
+        // threshold 2 (+1 for a standby) bad polls at 50 ms, and two probes to be up: well under a
+        // second, after the 1 s start-up grace a pair started together gets (partnerStartupGraceMs).
+        await waitFor(() => daemon.bridges().get(bridge)!.state.bridgeActive, { timeoutMs: 4000, what: "the standby active" });
         assert.equal(await metricSum(daemon.metrics.partnerUp, { bridge }), 0);
         assert.equal(await metricSum(daemon.metrics.partnerPolls, { bridge, outcome: "ok" }), 0, "the partner never answered");
       } finally {
