@@ -150,16 +150,20 @@ export class TunnelRuntime {
     }
     this.lastSocketProblem = ""; // the path works again: log the next problem
     metrics.probesReturned.inc(this.labels);
-    const latencyLabels = {
-      ...this.labels,
-      probe_location_src: this.options.probeLocation, // ours; the echoed copy could be anything
-      probe_location_dst: this.dstLocationLabel(probe.dstLocation),
-    };
-    metrics.latencyForward.observe(latencyLabels, Number((probe.dstTime.unixNs - probe.srcTime.unixNs) / NS_PER_US));
-    metrics.latencyReturn.observe(latencyLabels, Number((receivedUnixNs - probe.dstTime.unixNs) / NS_PER_US));
+    // As in Go: forward is src=ours → dst=peer, return the reverse (docs/metrics.md).
+    const ours = this.options.probeLocation; // the echoed copy could be anything
+    const peer = this.dstLocationLabel(probe.dstLocation);
+    metrics.latencyForward.observe(
+      { ...this.labels, probe_location_src: ours, probe_location_dst: peer },
+      Number((probe.dstTime.unixNs - probe.srcTime.unixNs) / NS_PER_US),
+    );
+    metrics.latencyReturn.observe(
+      { ...this.labels, probe_location_src: peer, probe_location_dst: ours },
+      Number((receivedUnixNs - probe.dstTime.unixNs) / NS_PER_US),
+    );
     const ring = this.ringSlot(probe.sequence);
     if (this.sentSequence[ring] === probe.sequence) {
-      metrics.latencyRoundTrip.observe({ bridge: bridgeName, tunnel: this.name }, Number((receivedMonoNs - this.sentMonoNs[ring]!) / NS_PER_US));
+      metrics.latencyRoundTrip.observe({ bridge: bridgeName, tunnel: this.name }, Number(receivedMonoNs - this.sentMonoNs[ring]!) / 1e9);
     }
     this.apply(result);
   }

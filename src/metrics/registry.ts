@@ -43,7 +43,7 @@ export interface Metrics {
   // --- ours ---
   readonly buildInfo: Gauge<"version" | "runtime">;
   readonly probesLate: Counter<BridgeTunnel>;
-  /** vpnham_probes_round_trip_microseconds: observe µs (our clock only). */
+  /** vpnham_probes_round_trip_seconds: observe seconds (our clock only). */
   readonly latencyRoundTrip: Histogram<BridgeTunnel>;
   readonly datagramsMalformed: Counter<BridgeTunnel | "reason">;
   readonly partnerPolls: Counter<"bridge" | "outcome">;
@@ -167,10 +167,11 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       registers,
     }),
     latencyRoundTrip: new Histogram({
-      name: "vpnham_probes_round_trip_microseconds",
-      help: "Probe round-trip time in microseconds, measured on this host's clock only.",
+      // Ours, not Go's: base units (seconds), as Prometheus asks of new names.
+      name: "vpnham_probes_round_trip_seconds",
+      help: "Probe round-trip time in seconds, measured on this host's clock only.",
       labelNames: bt,
-      buckets: [...bucketsUs],
+      buckets: bucketsUs.map((us) => us / 1e6),
       registers,
     }),
     datagramsMalformed: new Counter({

@@ -85,7 +85,7 @@ describe("metrics registry", () => {
     const expected: [string, string, string[]][] = [
       ["vpnham_build_info", "gauge", ["runtime", "version"]],
       ["vpnham_probes_late_total", "counter", ["bridge", "tunnel"]],
-      ["vpnham_probes_round_trip_microseconds", "histogram", ["bridge", "tunnel"]],
+      ["vpnham_probes_round_trip_seconds", "histogram", ["bridge", "tunnel"]],
       ["vpnham_datagrams_malformed_total", "counter", ["bridge", "reason", "tunnel"]],
       ["vpnham_partner_polls_total", "counter", ["bridge", "outcome"]],
       ["vpnham_partner_up", "gauge", ["bridge"]],
@@ -135,7 +135,7 @@ describe("metrics registry", () => {
       for (const name of ["vpnham_probes_failed_total", "vpnham_probes_sent_total", "vpnham_probes_returned_total", "vpnham_probes_late_total", "vpnham_tunnel_interface_up", "vpnham_tunnel_interface_active"]) {
         assert.equal(value(f.get(name), { bridge: "b1", tunnel }), 0, `${name}{${tunnel}} at 0`);
       }
-      assert.equal(value(f.get("vpnham_probes_round_trip_microseconds"), { bridge: "b1", tunnel }, "vpnham_probes_round_trip_microseconds_count"), 0);
+      assert.equal(value(f.get("vpnham_probes_round_trip_seconds"), { bridge: "b1", tunnel }, "vpnham_probes_round_trip_seconds_count"), 0);
     }
     for (const name of ["vpnham_bridge_active", "vpnham_bridge_up", "vpnham_partner_up", "vpnham_split_brain"]) {
       assert.equal(value(f.get(name), { bridge: "b1" }), 0, name);

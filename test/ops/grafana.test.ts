@@ -112,8 +112,8 @@ describe("examples/grafana/vpnham.json", () => {
     assert.ok(uses("state-timeline", "vpnham_tunnel_interface_up"), "tunnel states");
     assert.ok(uses("timeseries", "vpnham_role_transitions_total"), "role transitions by reason");
     assert.ok(uses("timeseries", "vpnham_probes_failed_total") && uses("timeseries", "vpnham_probes_sent_total"), "probe loss");
-    for (const m of ["round_trip", "latency_forward", "latency_return"]) {
-      assert.ok(uses("heatmap", `vpnham_probes_${m}_microseconds_bucket`), `latency heatmap ${m}`);
+    for (const m of ["round_trip_seconds", "latency_forward_microseconds", "latency_return_microseconds"]) {
+      assert.ok(uses("heatmap", `vpnham_probes_${m}_bucket`), `latency heatmap ${m}`);
     }
     assert.ok(uses("timeseries", "vpnham_hook_runs_total"), "hook runs");
   });
