@@ -58,6 +58,8 @@ export class BridgeRuntime {
   private partner: PartnerHealthState;
   /** The partner's last report, only while its latest poll succeeded. */
   private partnerReport: BridgeStatus | null = null;
+  /** The partner's last good report: the pair gauges keep it while the partner is judged up. */
+  private lastGoodPartnerReport: BridgeStatus | null = null;
   private splitBrain = false;
   /**
    * Consecutive polls in which both we and the partner were active. A
@@ -214,6 +216,7 @@ export class BridgeRuntime {
       this.lastPollProblem = problem;
     } else this.lastPollProblem = "";
     this.partnerReport = outcome.ok ? outcome.status : null;
+    if (outcome.ok) this.lastGoodPartnerReport = outcome.status;
     this.bothActivePolls = this.roles.bridgeActive && this.partnerReport?.active === true ? this.bothActivePolls + 1 : 0;
     const sample = partnerSample(this.partner, outcome.ok && outcome.status.up, {
       holdFirstDown: monotonicMs() < this.partnerGraceUntilMs,
@@ -266,9 +269,12 @@ export class BridgeRuntime {
     const b = { bridge: this.name };
     const up = this.roles.tunnels.some((t) => t.up);
     const report = this.partnerReport;
-    // Counts for the pair as this host sees it: itself plus the partner's fresh report.
-    metrics.bridgeActive.set(b, Number(this.roles.bridgeActive) + Number(report?.active === true));
-    metrics.bridgeUp.set(b, Number(up) + Number(report?.up === true));
+    // Counts for the pair as this host sees it: itself plus the partner's report. One failed
+    // poll (a timeout on a busy host) must not dip the gauges: the partner's last good report
+    // holds for as long as the partner thresholds judge it up.
+    const seen = report ?? (this.partner.up ? this.lastGoodPartnerReport : null);
+    metrics.bridgeActive.set(b, Number(this.roles.bridgeActive) + Number(seen?.active === true));
+    metrics.bridgeUp.set(b, Number(up) + Number(seen?.up === true));
     metrics.partnerUp.set(b, Number(this.partner.up));
     const splitBrain =
       this.roles.bridgeActive && report?.active === true && this.bothActivePolls >= this.options.config.partnerThresholdUp + 2;

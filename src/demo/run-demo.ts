@@ -93,9 +93,14 @@ export async function runDemoStory(world: DemoWorld, options: DemoOptions): Prom
   const table = () => {
     for (const host of hostNames) print(`    ${host.padEnd(14)} ${describeHost(world, host)}`);
   };
+  // A step is done when the roles are right *and* every host's hooks have run: the routes
+  // moved. Roles alone run ahead of slow hooks on a busy host, and the next step (killing a
+  // host) would then cut off the hooks still queued for this one.
+  const hooksIdle = () =>
+    Promise.all([...world.daemons.values()].flatMap((d) => [...d.bridges().values()].map((b) => b.hooksIdle())));
   const step = async (title: string, expect: () => boolean, what: string) => {
     const started = performance.now();
-    await waitFor(expect, { timeoutMs: options.stepTimeoutMs, what });
+    await waitFor(async () => expect() && (await hooksIdle(), expect()), { timeoutMs: options.stepTimeoutMs, what });
     print(`  ✓ ${title} (${Math.round(performance.now() - started)} ms)`);
     table();
   };
