@@ -61,6 +61,12 @@ const modes = [
   { name: "with the portable fallback", ssd: "no", net: "127.77.5", skip: false },
 ] as const;
 
+/** Field 19 of /proc/<pid>/stat (after the parenthesised command name). */
+function niceOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+}
+
 for (const mode of modes) {
   describe(`init script ${mode.name}`, { skip: binarySkip || mode.skip }, () => {
     test("start → status → reload (SIGHUP) → stop; double start, stale pidfiles and a failed start", { timeout: 120_000 }, async () => {
@@ -93,6 +99,8 @@ for (const mode of modes) {
         const pid = readPid();
         assert.match(r.stdout, new RegExp(`started \\(pid ${pid}\\)`));
         assert.equal(argv0Of(pid), binaryPath, "the pidfile names the daemon itself");
+        // Probes are time-critical: NICE (default -10) puts the daemon ahead of ordinary work.
+        if (process.getuid?.() === 0) assert.equal(niceOf(pid), -10, "the daemon runs at NICE=-10");
         r = await initd("status");
         assert.equal(r.code, 0);
         assert.match(r.stdout, new RegExp(`running \\(pid ${pid}\\)`));

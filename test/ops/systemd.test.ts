@@ -49,6 +49,11 @@ describe("examples/systemd/vpnham.service", () => {
     assert.equal(unit.get("Install")?.get("WantedBy")?.[0], "multi-user.target");
   });
 
+  test("runs ahead of ordinary work: probes are time-critical on a busy host", () => {
+    assert.ok(Number(one("Nice")) < 0, "Nice= below 0");
+    assert.ok(Number(one("CPUWeight")) > 100, "CPUWeight= above the default 100");
+  });
+
   test("is hardened, but hooks keep the host network and what `ip route` needs", () => {
     assert.equal(one("NoNewPrivileges"), "yes");
     assert.ok(["full", "strict"].includes(one("ProtectSystem") ?? ""), "ProtectSystem");
