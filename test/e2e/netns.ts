@@ -1,5 +1,5 @@
 /**
- * The four-host topology of shared/docs/topology.md as network namespaces and
+ * The four-host topology of docs/operations.md §The reference topology, as network namespaces and
  * veth pairs. Names are unique per run (`vh<pid><2 letters><host>`, ≤ 15
  * chars) so parallel runs never collide; leftovers of dead runs are removed at
  * start; everything a run made is removed by `teardown()`, which is also wired
