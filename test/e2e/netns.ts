@@ -31,7 +31,7 @@ export const TUNNEL_IP: Record<HostId, Record<"eth1" | "eth2", string>> = {
 };
 
 type End = { host: HostId; dev: string; cidr: string };
-/** One veth pair per link of topology.md. */
+/** One veth pair per link of the reference topology. */
 export const LINKS: readonly { name: string; a: End; b: End }[] = [
   { name: "wg00", a: { host: "la", dev: "eth1", cidr: "192.168.255.2/28" }, b: { host: "ra", dev: "eth1", cidr: "192.168.255.3/28" } },
   { name: "wg01", a: { host: "la", dev: "eth2", cidr: "192.168.255.18/28" }, b: { host: "rs", dev: "eth1", cidr: "192.168.255.19/28" } },
