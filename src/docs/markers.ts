@@ -24,7 +24,7 @@ export function generatedPart(text: string, name: string): string | undefined {
 export function replaceGeneratedPart(text: string, name: string, body: string): string {
   const where = locate(text, name);
   if (!where) throw new Error(`missing markers ${open(name)} … ${CLOSE}`);
-  return `${text.slice(0, where.start)}\n${body.trim()}\n${text.slice(where.end)}`;
+  return `${text.slice(0, where.start)}\n\n${body.trim()}\n\n${text.slice(where.end)}`;
 }
 
 /** Whether NAME's part holds `body` (ignoring the blank lines around it). */

@@ -6,8 +6,8 @@ const doc = "# Title\n\nby hand\n\n<!-- generated:table -->\nold\n<!-- /generate
 
 test("replaceGeneratedPart rewrites only the named part and keeps the hand-written text", () => {
   const after = replaceGeneratedPart(doc, "table", "| a |\n|---|\n");
-  assert.equal(after, doc.replace("\nold\n", "\n| a |\n|---|\n"));
-  assert.equal(generatedPart(after, "other"), "\nkeep\n");
+  assert.equal(after, doc.replace("\nold\n", "\n\n| a |\n|---|\n\n"));
+  assert.equal(generatedPart(after, "other"), "\nkeep\n", "the other part is untouched");
   assert.equal(replaceGeneratedPart(after, "table", "| a |\n|---|\n"), after, "idempotent");
 });
 
