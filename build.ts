@@ -1,6 +1,6 @@
 // Builds the self-contained executable: `bun build.ts` → dist/vpnham (host arch).
 // `bun build.ts --all` → dist/vpnham-linux-x64, dist/vpnham-linux-arm64 and dist/SHA256SUMS.
-// Flags from shared/docs/runtime.md: --bytecode needs --format=esm (else the
+// Flags (docs/development.md §Building the executable): --bytecode needs --format=esm (else the
 // binary dies at start); the no-autoload flags stop the binary from reading
 // .env/bunfig.toml from whatever directory it is started in. Never strip it.
 //

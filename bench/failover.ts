@@ -1,6 +1,6 @@
 /**
  * Failover benchmark on the four-namespace topology of the e2e suite
- * (shared/docs/topology.md; needs root and iproute2):
+ * (docs/operations.md §The reference topology; needs root and iproute2):
  *
  *   bun bench/failover.ts [--trials 3] [--intervals 1s,100ms,20ms,10ms]
  *                         [--partner-threshold-down 3] [--partner-timeout ms (default interval/2)]

@@ -11,6 +11,7 @@ const main = defineCommand({
     validate: () => import("./cli/validate.ts").then((m) => m.default),
     status: () => import("./cli/status.ts").then((m) => m.default),
     demo: () => import("./cli/demo.ts").then((m) => m.default),
+    docs: () => import("./cli/docs.ts").then((m) => m.default),
   },
   default: "serve",
 });

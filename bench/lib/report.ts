@@ -1,4 +1,4 @@
-/** The failover benchmark's tables (markdown, for the README). */
+/** The failover benchmark's tables (markdown, for docs/performance.md §Failover). */
 import os from "node:os";
 import { HOST_IDS, type HostId } from "../../test/e2e/netns.ts";
 import { formatMs, parseIntervalMs, summarize } from "./stats.ts";

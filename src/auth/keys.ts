@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
- * Opt-in authentication (protocol.md §4). One shared secret per bridge;
+ * Opt-in authentication (docs/protocol.md §Authentication). One shared secret per bridge;
  * separate keys are derived for probes and for the status API so a MAC from
  * one can never be accepted by the other.
  */

@@ -35,7 +35,7 @@ export function updateSinceTimes(since: SinceTimes, before: RolesState, after: R
   });
 }
 
-/** The `/status` body (protocol.md §2), plus our extra fields the Go client ignores. */
+/** The `/status` body (docs/protocol.md §Partner status), plus our extra fields the Go client ignores. */
 export function buildStatus(
   name: string,
   roles: RolesState,

@@ -1,6 +1,6 @@
 /**
- * The configuration reference as a Markdown table, generated from the schema's metadata so the
- * README cannot drift from what the loader accepts.
+ * The configuration reference as a Markdown table, generated from the schema's metadata so
+ * docs/config.md §Reference cannot drift from what the loader accepts (`vpnham docs` writes it).
  */
 import { rawConfigSchema } from "./schema.ts";
 import { chain, element, fields, kind, metaOf, type Schema } from "./walk.ts";

@@ -1,5 +1,5 @@
 /**
- * Hooks and the `${name}` placeholders their argv may use (behaviour.md §4).
+ * Hooks and the `${name}` placeholders their argv may use (docs/behaviour.md §Placeholders and environment).
  *
  * Scanner rule: only `${name}` where name matches /^[a-z_][a-z0-9_]*$/ (lower case) is a
  * placeholder. Everything else — `${VPNHAM_HOOK_LOG:-/tmp/x}`, `${HOME}`, `$1`, `$(date)` — is

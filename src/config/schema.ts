@@ -1,5 +1,5 @@
 /**
- * The YAML file as written, both Go shapes (config.md), strict about unknown keys.
+ * The YAML file as written, both Go shapes (docs/config.md §The two Go shapes), strict about unknown keys.
  * This schema is the single source of the raw types and of the reference table (describe.ts).
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * The user's 2×2 picture (shared/docs/topology.md) on loopback: each host's
+ * The user's 2×2 picture (docs/operations.md §The reference topology) on loopback: each host's
  * 192.168.255.N tunnel address becomes 127.168.255.N, its VPC address
  * 10.x.0.N becomes 127.10.x.N, and every tunnel sends its probes through a
  * relay socket 127.168.254.<far end's N> so a link can be cut without root.

@@ -4,7 +4,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 /**
  * The process_* series Prometheus users expect, computed at scrape time with APIs that
  * Bun, Deno and Node all implement. prom-client's collectDefaultMetrics is not used: its
- * GC and active-handle collectors are absent on Bun/Deno (runtime.md).
+ * GC and active-handle collectors are absent on Bun/Deno (docs/development.md §Portability across Bun and Deno).
  * A collector that fails leaves its previous value; a scrape never fails because of it.
  */
 export function registerProcessMetrics(registry: Registry): void {

@@ -1,5 +1,5 @@
 /**
- * Health of the partner from its status polls (behaviour.md §2), pure.
+ * Health of the partner from its status polls (docs/behaviour.md §Partner health), pure.
  * Not up until the first good run; failures count from the start (the Go
  * original ignores failures before first contact and can stall for ever).
  * Until the first verdict either way the partner is *undecided*, so a

@@ -1,5 +1,5 @@
 /**
- * Health of one tunnel from its probes (behaviour.md §1), as a pure function
+ * Health of one tunnel from its probes (docs/behaviour.md §Tunnel health), as a pure function
  * of (state, event). The shell records a probe as in flight *before* the
  * datagram leaves, so a fast reply can never be overwritten by the send.
  *

@@ -19,7 +19,7 @@ export interface StatusServerOptions {
 }
 
 /**
- * The partner status endpoint (protocol.md §2): `GET /status` → 200 compact JSON with
+ * The partner status endpoint (docs/protocol.md §Partner status): `GET /status` → 200 compact JSON with
  * `Content-Type: application/json`; another method on /status → 400 with an empty body
  * (as Go); any other path → 404. Bounded like every server of ours (see http/server.ts).
  * Keep-alive idle sockets are kept 65 s so a poller polling every few seconds reuses one.

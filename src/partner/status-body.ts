@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ROLES, type Role } from "../config/model.ts";
 
 /**
- * The partner status JSON (protocol.md §2), as the Go vpnham v0.0.18 serves and reads it.
+ * The partner status JSON (docs/protocol.md §Partner status), as the Go vpnham v0.0.18 serves and reads it.
  * Times are RFC 3339 strings (Go's time.Time JSON); we write 9 fractional digits in UTC and
  * read anything Go can write (trimmed fractions, numeric zone offsets).
  */

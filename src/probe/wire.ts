@@ -1,5 +1,5 @@
 /**
- * The 142-byte tunnel probe of the Go vpnham v0.0.18 (protocol.md §1).
+ * The 142-byte tunnel probe of the Go vpnham v0.0.18 (docs/protocol.md §Tunnel probe).
  * Pure functions: no sockets, no clocks.
  */
 import { decodeGoTime, encodeGoTime, GO_TIME_SIZE, isGoZero, type GoTime } from "./gotime.ts";

@@ -1,5 +1,5 @@
 /**
- * The role state machine of one bridge (behaviour.md §3) as a pure function
+ * The role state machine of one bridge (docs/behaviour.md §Roles) as a pure function
  * (state, event) → (state, effects). Level-triggered: every event re-derives
  * the desired roles from all inputs, so a missed edge can never leave a
  * bridge stuck.

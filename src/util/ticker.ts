@@ -3,7 +3,7 @@ import { errorMessage } from "./errors.ts";
 
 /**
  * Calls `onTick` every `intervalMs`, each tick scheduled from an absolute
- * monotonic deadline (runtime.md: setInterval drifts 0.2–0.7 ms a tick).
+ * monotonic deadline (setInterval drifts 0.2–0.7 ms a tick; docs/development.md §Portability across Bun and Deno).
  * When the process was stalled past whole intervals (SIGSTOP, VM pause, a
  * blocked loop) the missed ticks are skipped, not replayed in a burst, and
  * the next tick is told how many were missed.

@@ -1,5 +1,5 @@
 /**
- * Issue 3: four hosts in network namespaces (shared/docs/topology.md), each
+ * Issue 3: four hosts in network namespaces (docs/operations.md §The reference topology), each
  * running the compiled binary with its config from examples/topology/ (one
  * host on Deno, to prove mixed runtimes), real links, real faults. Scenarios
  * share one topology; before each, the links are repaired and the steady state

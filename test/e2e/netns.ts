@@ -1,5 +1,5 @@
 /**
- * The four-host topology of shared/docs/topology.md as network namespaces and
+ * The four-host topology of docs/operations.md §The reference topology, as network namespaces and
  * veth pairs. Names are unique per run (`vh<pid><2 letters><host>`, ≤ 15
  * chars) so parallel runs never collide; leftovers of dead runs are removed at
  * start; everything a run made is removed by `teardown()`, which is also wired
@@ -31,7 +31,7 @@ export const TUNNEL_IP: Record<HostId, Record<"eth1" | "eth2", string>> = {
 };
 
 type End = { host: HostId; dev: string; cidr: string };
-/** One veth pair per link of topology.md. */
+/** One veth pair per link of the reference topology. */
 export const LINKS: readonly { name: string; a: End; b: End }[] = [
   { name: "wg00", a: { host: "la", dev: "eth1", cidr: "192.168.255.2/28" }, b: { host: "ra", dev: "eth1", cidr: "192.168.255.3/28" } },
   { name: "wg01", a: { host: "la", dev: "eth2", cidr: "192.168.255.18/28" }, b: { host: "rs", dev: "eth1", cidr: "192.168.255.19/28" } },

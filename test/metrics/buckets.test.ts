@@ -5,7 +5,7 @@ import { latencyBuckets } from "../../src/metrics/buckets.ts";
 test("default buckets (33, 1e6) match the Go vpnham's bounds", () => {
   const bounds = latencyBuckets(33, 1_000_000);
   assert.equal(bounds.length, 33);
-  // The list metrics.md gives, computed by the Go formula.
+  // The bounds the Go formula gives (docs/metrics.md §Latency buckets).
   assert.deepEqual(bounds.slice(0, 17), [1, 1.5, 2.5, 3.5, 5.5, 8.5, 13.5, 20.5, 31.5, 48.5, 75, 115.5, 178, 274, 421.5, 649.5, 1000]);
   assert.deepEqual(bounds.slice(-2), [649381.5, 1e6]);
   for (let i = 1; i < bounds.length; i++) assert.ok(bounds[i]! > bounds[i - 1]!, `bound ${i} ascending`);

@@ -5,7 +5,7 @@ import { register as globalRegistry } from "prom-client";
 import { createMetrics, initBridge, removeBridge, startEventLoopLagMonitor, type Metrics } from "../../src/metrics/registry.ts";
 import { parsePromText, waitFor, type Family } from "./support.ts";
 
-// Copied from /work/shared/fixtures/go-vpnham-0.0.18/. (Cast: Deno's checker without deno.json lacks ImportMeta.url.)
+// A scrape of the Go vpnham v0.0.18, recorded. (Cast: Deno's checker without deno.json lacks ImportMeta.url.)
 const goScrape = readFileSync(new URL("./fixtures/go-vpnham-0.0.18-metrics-scrape.txt", (import.meta as unknown as { url: string }).url), "utf8");
 
 function newMetrics(): Metrics {

@@ -110,7 +110,7 @@ describe("examples/prometheus", () => {
 
     test("promtool check metrics finds nothing but the Go-compatible microsecond names", { skip: promtoolSkip }, async () => {
       const tool = needPromtool();
-      // These names are the Go vpnham's (metrics.md): renaming them to *_seconds would
+      // These names are the Go vpnham's (docs/metrics.md §Go compatibility): renaming them to *_seconds would
       // break existing dashboards, so this one lint is accepted; anything else fails.
       const accepted = /^vpnham_probes_(latency_forward|latency_return)_microseconds use base unit "seconds" instead of "microseconds"$/;
       for (const text of scrapes) {

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ZERO_TIME, formatGoTime, formatStatusBody, parseGoTime, parseStatusBody, type BridgeStatus } from "../../src/partner/status-body.ts";
 
-// Copied from /work/shared/fixtures/go-vpnham-0.0.18/status-inactive.json (Go's own output).
+// The Go vpnham v0.0.18's own output (status of an inactive bridge), recorded.
 const goInactive = readFileSync(new URL("./fixtures/go-vpnham-0.0.18-status-inactive.json", (import.meta as unknown as { url: string }).url), "utf8");
 
 describe("Go times", () => {

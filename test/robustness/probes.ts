@@ -5,7 +5,7 @@ import { decodeProbe, encodeProbe, PROBE_SIZE, type Probe } from "../../src/prob
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** What the decoder should say, computed from the layout in protocol.md §1 without the decoder's code. */
+/** What the decoder should say, computed from the layout in docs/protocol.md §Tunnel probe without the decoder's code. */
 export function oracle(buf: Buffer): "ok" | "size" | "time_version" | "time_range" | "location_utf8" {
   if (buf.length !== 142) return "size";
   for (const at of [24, 91]) {

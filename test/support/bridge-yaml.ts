@@ -24,7 +24,7 @@ export interface BridgeSpec {
   extraPeerCidrs?: string[];
   tunnels: TunnelSpec[];
   scriptsTimeout?: string;
-  /** Opt-in authentication (protocol.md §4). */
+  /** Opt-in authentication (docs/protocol.md §Authentication). */
   secret?: string;
   bridgeInterface?: string;
   /** hook name → argv lists */
