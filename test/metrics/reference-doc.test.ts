@@ -41,7 +41,7 @@ test("describeMetrics has one row per registered family, with its type, labels a
 test("describeHistogramBuckets lists every histogram's bounds", () => {
   const text = describeHistogramBuckets(newRegistry());
   assert.match(text, /^- `vpnham_hook_duration_seconds`: 12 bounds, 0\.01, 0\.05, .*, 120 \(\+Inf\)$/m);
-  assert.match(text, /^- `vpnham_probes_round_trip_microseconds`: 33 bounds, 1, 1\.5, 2\.5, .*, 649381\.5, 1000000 \(\+Inf\)$/m);
+  assert.match(text, /^- `vpnham_probes_round_trip_seconds`: 33 bounds, 0\.000001, 0\.0000015, .*, 0\.6493815, 1 \(\+Inf\)$/m);
   assert.equal(text.trimEnd().split("\n").length, 5);
 });
 
