@@ -12,7 +12,7 @@ import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { nowUnixNs } from "./gotime.ts";
 import { decodeProbe, isRequest, makeReply, type Probe } from "./wire.ts";
-import { ReplayGuard, signProbe, verifyProbe } from "../auth/probe-auth.ts";
+import { ReplayGuard, signProbe, verifyProbe } from "./auth.ts";
 
 /** The config model's address (`host` without brackets; `text` as written, for logs). */
 export type { HostPort } from "../config/index.ts";

@@ -1,5 +1,5 @@
-import { PROBE_SIZE } from "../probe/wire.ts";
-import { MAC_SIZE, mac, macEquals } from "./keys.ts";
+import { PROBE_SIZE } from "./wire.ts";
+import { MAC_SIZE, mac, macEquals } from "../auth/keys.ts";
 
 /**
  * Authenticated probes: the 142-byte Go datagram followed by

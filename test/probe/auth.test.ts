@@ -2,7 +2,7 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { deriveKeys } from "../../src/auth/keys.ts";
-import { AUTHENTICATED_PROBE_SIZE, ReplayGuard, signProbe, verifyProbe } from "../../src/auth/probe-auth.ts";
+import { AUTHENTICATED_PROBE_SIZE, ReplayGuard, signProbe, verifyProbe } from "../../src/probe/auth.ts";
 import { parseConfig } from "../../src/config/index.ts";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import { GO_ZERO_TIME, nowUnixNs } from "../../src/probe/gotime.ts";
