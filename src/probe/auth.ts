@@ -1,22 +1,45 @@
-import { PROBE_SIZE } from "./wire.ts";
+import { isRequestDatagram, PROBE_SIZE } from "./wire.ts";
 import { MAC_SIZE, mac, macEquals } from "../auth/keys.ts";
 
 /**
- * Authenticated probes: the 142-byte Go datagram followed by
- * HMAC-SHA256(probeKey, datagram). Without a secret nothing changes on the
- * wire, so a Go peer keeps working.
+ * Authenticated probes (docs/hardening.md "Reflected probes"): the 142-byte Go datagram
+ * followed by HMAC-SHA256(probeKey, tag ‖ datagram), where the tag names the direction. A
+ * request's MAC is worthless on a reply and the reverse, so the only way to get a signed reply
+ * is to have a responder make one. Without a secret nothing changes on the wire, so a Go peer
+ * keeps working.
  */
 export const AUTHENTICATED_PROBE_SIZE = PROBE_SIZE + MAC_SIZE;
 
-export function signProbe(datagram: Buffer, key: Buffer): Buffer {
-  return Buffer.concat([datagram, mac(key, datagram)]);
+export type ProbeDirection = "request" | "reply";
+
+/** Domain-separation tags; NUL-terminated, and the datagram after them has a fixed size. */
+const DIRECTION_TAG: Readonly<Record<ProbeDirection, Buffer>> = Object.freeze({
+  request: Buffer.from("vpnham probe request v2\0", "latin1"),
+  reply: Buffer.from("vpnham probe reply v2\0", "latin1"),
+});
+
+function probeMac(key: Buffer, direction: ProbeDirection, datagram: Buffer): Buffer {
+  return mac(key, DIRECTION_TAG[direction], datagram);
 }
 
-/** The 142-byte payload when the MAC is right, else why not (a metric label). */
-export function verifyProbe(datagram: Buffer, key: Buffer): { ok: true; payload: Buffer } | { ok: false; reason: "unauthenticated" | "bad_mac" } {
+export function signProbe(datagram: Buffer, key: Buffer, direction: ProbeDirection): Buffer {
+  return Buffer.concat([datagram, probeMac(key, direction, datagram)]);
+}
+
+/** The direction a received datagram claims (a request has the zero dst_time); verify it with that. */
+export function claimedDirection(datagram: Buffer): ProbeDirection {
+  return isRequestDatagram(datagram) ? "request" : "reply";
+}
+
+/** The 142-byte payload when the MAC is right for `direction`, else why not (a metric label). */
+export function verifyProbe(
+  datagram: Buffer,
+  key: Buffer,
+  direction: ProbeDirection,
+): { ok: true; payload: Buffer } | { ok: false; reason: "unauthenticated" | "bad_mac" } {
   if (datagram.length !== AUTHENTICATED_PROBE_SIZE) return { ok: false, reason: "unauthenticated" };
   const payload = datagram.subarray(0, PROBE_SIZE);
-  return macEquals(mac(key, payload), datagram.subarray(PROBE_SIZE)) ? { ok: true, payload } : { ok: false, reason: "bad_mac" };
+  return macEquals(probeMac(key, direction, payload), datagram.subarray(PROBE_SIZE)) ? { ok: true, payload } : { ok: false, reason: "bad_mac" };
 }
 
 /**
