@@ -3,23 +3,37 @@ import { MAC_SIZE, mac, macEquals } from "../auth/keys.ts";
 
 /**
  * Authenticated probes (docs/hardening.md "Reflected probes"): the 142-byte Go datagram
- * followed by HMAC-SHA256(probeKey, tag ‖ datagram), where the tag names the direction. A
- * request's MAC is worthless on a reply and the reverse, so the only way to get a signed reply
- * is to have a responder make one. Without a secret nothing changes on the wire, so a Go peer
- * keeps working.
+ * followed by HMAC-SHA256(direction key, datagram). Each direction has its own key, derived
+ * from the bridge's probe key with a domain-separation tag, so a request's MAC is worthless on a
+ * reply and the reverse: the only way to get a signed reply is to have a responder make one.
+ * Without a secret nothing changes on the wire, so a Go peer keeps working.
  */
 export const AUTHENTICATED_PROBE_SIZE = PROBE_SIZE + MAC_SIZE;
 
 export type ProbeDirection = "request" | "reply";
 
-/** Domain-separation tags; NUL-terminated, and the datagram after them has a fixed size. */
-const DIRECTION_TAG: Readonly<Record<ProbeDirection, Buffer>> = Object.freeze({
-  request: Buffer.from("vpnham probe request v2\0", "latin1"),
-  reply: Buffer.from("vpnham probe reply v2\0", "latin1"),
+const DIRECTION_TAG: Readonly<Record<ProbeDirection, string>> = Object.freeze({
+  request: "vpnham probe request v2",
+  reply: "vpnham probe reply v2",
 });
 
+/**
+ * Derived once per probe key (a bridge's key lives as long as the bridge): one HMAC per
+ * datagram, as before the directions had keys of their own.
+ */
+const directionKeys = new WeakMap<Buffer, Readonly<Record<ProbeDirection, Buffer>>>();
+
+function directionKey(key: Buffer, direction: ProbeDirection): Buffer {
+  let keys = directionKeys.get(key);
+  if (!keys) {
+    keys = { request: mac(key, DIRECTION_TAG.request), reply: mac(key, DIRECTION_TAG.reply) };
+    directionKeys.set(key, keys);
+  }
+  return keys[direction];
+}
+
 function probeMac(key: Buffer, direction: ProbeDirection, datagram: Buffer): Buffer {
-  return mac(key, DIRECTION_TAG[direction], datagram);
+  return mac(directionKey(key, direction), datagram);
 }
 
 export function signProbe(datagram: Buffer, key: Buffer, direction: ProbeDirection): Buffer {

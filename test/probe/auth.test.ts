@@ -1,7 +1,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { deriveKeys } from "../../src/auth/keys.ts";
+import { deriveKeys, mac } from "../../src/auth/keys.ts";
 import { AUTHENTICATED_PROBE_SIZE, ReplayGuard, signProbe, verifyProbe, type ProbeDirection } from "../../src/probe/auth.ts";
 import { parseConfig } from "../../src/config/index.ts";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
@@ -57,8 +57,12 @@ describe("probe MAC and replay guard", () => {
       const result = verifyProbe(signProbe(payload, keys.probe, signedAs), keys.probe, verifiedAs);
       assert.deepEqual(result, ok ? { ok: true, payload } : { ok: false, reason: "bad_mac" }, `signed as ${signedAs}, verified as ${verifiedAs}`);
     }
-    // Nor is it the plain HMAC over the 142 bytes (the tag is part of what is signed).
-    assert.ok(!signProbe(req, keys.probe, "request").subarray(PROBE_SIZE).equals(signProbe(req, keys.probe, "reply").subarray(PROBE_SIZE)));
+    // The same bytes get different MACs in the two directions, and neither is the undirected
+    // HMAC of earlier versions (which any responder's reply could have stood in for).
+    const asRequest = signProbe(req, keys.probe, "request").subarray(PROBE_SIZE);
+    const asReply = signProbe(req, keys.probe, "reply").subarray(PROBE_SIZE);
+    assert.ok(!asRequest.equals(asReply));
+    assert.ok(!asRequest.equals(mac(keys.probe, req)) && !asReply.equals(mac(keys.probe, req)));
   });
 
   test("sequence numbers must increase per sender; the table is bounded", () => {
