@@ -1,6 +1,7 @@
 /**
  * One UDP socket per tunnel, bound to the tunnel's `addr`: answers probe
- * requests (stateless, to the datagram's source, from the same socket), hands
+ * requests (stateless, to the datagram's source, from the same socket; never
+ * our own requests bounced back, docs/hardening.md "Reflected probes"), hands
  * replies to the monitor, sends our probes to `probeAddr`.
  *
  * Unlike the Go transponder it never stops receiving (an empty datagram ends
