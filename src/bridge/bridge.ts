@@ -11,6 +11,7 @@ import { pollOutcomeLabel, type PollOutcome } from "../partner/outcome.ts";
 import { createPartnerPoller } from "../partner/poller.ts";
 import { startStatusServer } from "../partner/server.ts";
 import type { BridgeStatus } from "../partner/status-body.ts";
+import { OwnProbeIds } from "../probe/own-ids.ts";
 import { initialRoles, step, type RolesEffect, type RolesEvent, type RolesState } from "../roles/roles.ts";
 import { errorMessage, listenError } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
@@ -28,6 +29,8 @@ export interface BridgeRuntimeOptions {
   config: BridgeConfig;
   metrics: Metrics;
   dryRun: boolean;
+  /** The probe ids of every tunnel of this host (one set per daemon); default: this bridge's. */
+  ownProbeIds?: OwnProbeIds;
   onHookReport?: (bridge: string, report: HookRunReport) => void;
 }
 
@@ -97,6 +100,7 @@ export class BridgeRuntime {
     });
     this.partner = initialPartnerHealth(config.role, config.partnerThresholdDown, config.partnerThresholdUp);
     this.since = initialSinceTimes(config.tunnels.map((t) => t.name), Date.now());
+    const ownIds = options.ownProbeIds ?? new OwnProbeIds();
     this.tunnels = config.tunnels.map(
       (tunnel) =>
         new TunnelRuntime({
@@ -105,6 +109,7 @@ export class BridgeRuntime {
           probeIntervalMs: config.probeIntervalMs,
           probeLocation: config.probeLocation,
           ...(this.keys ? { probeKey: this.keys.probe } : {}),
+          ownIds,
           config: tunnel,
           metrics,
           onVerdict: (name, verdict) => this.onTunnelVerdict(name, verdict),

@@ -12,6 +12,7 @@ import {
   type TunnelVerdict,
 } from "../monitor/tunnel-health.ts";
 import { GO_ZERO_TIME, UTC_OFFSET_MIN, nowUnixNs } from "../probe/gotime.ts";
+import { OwnProbeIds } from "../probe/own-ids.ts";
 import { startTransponder, type Transponder } from "../probe/transponder.ts";
 import { encodeProbe, type Probe } from "../probe/wire.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -29,6 +30,11 @@ export interface TunnelRuntimeOptions {
   probeLocation: string;
   /** HMAC key for authenticated probes (bridge `secret`). */
   probeKey?: Buffer;
+  /**
+   * The ids of every tunnel of this host (one set per daemon): our responder refuses requests
+   * carrying any of them (docs/hardening.md "Reflected probes"). Default: this tunnel's alone.
+   */
+  ownIds?: OwnProbeIds;
   config: TunnelConfig;
   metrics: Metrics;
   onVerdict(tunnel: string, verdict: TunnelVerdict): void;
@@ -54,6 +60,7 @@ export class TunnelRuntime {
   /** dst locations seen in replies: label values come from the network, so they are capped. */
   private readonly dstLocations = new Set<string>();
   private lastSocketProblem = "";
+  private readonly ownIds: OwnProbeIds;
 
   constructor(private readonly options: TunnelRuntimeOptions) {
     this.name = options.config.name;
@@ -63,6 +70,7 @@ export class TunnelRuntime {
     this.ringSize = BigInt(this.health.window.length);
     this.labels = { bridge: options.bridgeName, tunnel: this.name };
     this.log = logger.withTag(`tunnel ${options.bridgeName}/${this.name}`);
+    this.ownIds = options.ownIds ?? new OwnProbeIds();
   }
 
   get verdict(): TunnelVerdict {
@@ -75,11 +83,14 @@ export class TunnelRuntime {
 
   start(): void {
     const { config, metrics } = this.options;
+    // Every request we send carries tunnelId as dst_uuid: registered before the first one leaves.
+    this.ownIds.add(this.tunnelId);
     this.transponder = startTransponder({
       addr: config.addr,
       probeAddr: config.probeAddr,
       probeLocation: this.options.probeLocation,
       ...(this.options.probeKey ? { probeKey: this.options.probeKey } : {}),
+      ownIds: this.ownIds,
       events: {
         onReply: (probe, receivedMonoNs, receivedUnixNs) => this.onReply(probe, receivedMonoNs, receivedUnixNs),
         onRequestAnswered: () => {},
@@ -106,6 +117,7 @@ export class TunnelRuntime {
   async stop(): Promise<void> {
     this.ticker?.stop();
     await this.transponder?.close();
+    this.ownIds.delete(this.tunnelId);
   }
 
   private sendProbe(tick: TickInfo): void {

@@ -4,6 +4,7 @@ import type { BridgeConfig, Config } from "../config/index.ts";
 import type { HookRunReport } from "../hooks/types.ts";
 import { createMetrics, initBridge, removeBridge, startEventLoopLagMonitor, type Metrics } from "../metrics/registry.ts";
 import { startMetricsServer } from "../metrics/server.ts";
+import { OwnProbeIds } from "../probe/own-ids.ts";
 import { errorMessage, listenError } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { VERSION } from "../version.ts";
@@ -49,10 +50,13 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const dryRun = options.dryRun ?? config.dryRun;
   const running = new Map<string, { config: BridgeConfig; runtime: BridgeRuntime }>();
   let current = config;
+  // One set for the whole host: a request of one bridge bounced off another bridge's socket
+  // is refused too (docs/hardening.md "Reflected probes").
+  const ownProbeIds = new OwnProbeIds();
 
   const startBridge = async (bridge: BridgeConfig): Promise<void> => {
     initBridge(metrics, bridge.name, bridge.tunnels.map((t) => t.name));
-    const runtime = new BridgeRuntime({ config: bridge, metrics, dryRun, onHookReport: options.onHookReport });
+    const runtime = new BridgeRuntime({ config: bridge, metrics, dryRun, ownProbeIds, onHookReport: options.onHookReport });
     await runtime.start();
     running.set(bridge.name, { config: bridge, runtime });
   };

@@ -1,6 +1,7 @@
 /**
  * One UDP socket per tunnel, bound to the tunnel's `addr`: answers probe
- * requests (stateless, to the datagram's source, from the same socket), hands
+ * requests (stateless, to the datagram's source, from the same socket; never
+ * our own requests bounced back, docs/hardening.md "Reflected probes"), hands
  * replies to the monitor, sends our probes to `probeAddr`.
  *
  * Unlike the Go transponder it never stops receiving (an empty datagram ends
@@ -12,7 +13,7 @@ import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { nowUnixNs } from "./gotime.ts";
 import { decodeProbe, isRequest, makeReply, type Probe } from "./wire.ts";
-import { ReplayGuard, signProbe, verifyProbe } from "../auth/probe-auth.ts";
+import { claimedDirection, ReplayGuard, signProbe, verifyProbe, type ProbeDirection } from "./auth.ts";
 
 /** The config model's address (`host` without brackets; `text` as written, for logs). */
 export type { HostPort } from "../config/index.ts";
@@ -42,10 +43,16 @@ export type TransponderOptions = {
    * replaying an old sequence is dropped as `replay`, never reflected.
    */
   probeKey?: Buffer;
+  /**
+   * The ids in our own requests (src_uuid, dst_uuid). A request carrying one is
+   * our own probe bounced back at us: dropped as `own_request`, never answered
+   * (docs/hardening.md "Reflected probes"). Read per datagram.
+   */
+  ownIds?: { has(id: Buffer): boolean };
 };
 
 export interface Transponder {
-  /** Sends one datagram to probeAddr. False when the socket is not open now; never throws. */
+  /** Sends one request (a 142-byte probe) to probeAddr. False when the socket is not open now; never throws. */
   send(datagram: Buffer): boolean;
   readonly bound: boolean;
   /** Stops re-opening and closes the socket. Idempotent. */
@@ -66,7 +73,7 @@ export function startTransponder(opts: TransponderOptions): Transponder {
   const backoffMs = opts.reopenBackoffMs ?? DEFAULT_BACKOFF_MS;
   const { probeKey } = opts;
   const replayGuard = probeKey ? new ReplayGuard() : undefined;
-  const seal = (datagram: Buffer): Buffer => (probeKey ? signProbe(datagram, probeKey) : datagram);
+  const seal = (datagram: Buffer, direction: ProbeDirection): Buffer => (probeKey ? signProbe(datagram, probeKey, direction) : datagram);
   const log = logger.withTag("probe");
 
   let socket: dgram.Socket | undefined;
@@ -140,7 +147,7 @@ export function startTransponder(opts: TransponderOptions): Transponder {
       const receivedUnixNs = nowUnixNs();
       let payload = msg;
       if (probeKey) {
-        const verified = verifyProbe(msg, probeKey);
+        const verified = verifyProbe(msg, probeKey, claimedDirection(msg));
         if (!verified.ok) {
           safely("onMalformed", () => events.onMalformed(verified.reason, msg.length));
           return;
@@ -157,11 +164,15 @@ export function startTransponder(opts: TransponderOptions): Transponder {
         return;
       }
       const { probe } = decoded;
+      if (opts.ownIds && (opts.ownIds.has(probe.srcUuid) || opts.ownIds.has(probe.dstUuid))) {
+        safely("onMalformed", () => events.onMalformed("own_request", msg.length));
+        return;
+      }
       if (replayGuard && !replayGuard.accept(Buffer.concat([probe.srcUuid, probe.dstUuid]), probe.sequence)) {
         safely("onMalformed", () => events.onMalformed("replay", msg.length));
         return;
       }
-      reflect(s, seal(makeReply(payload, nowUnixNs(), opts.probeLocation)), { address: rinfo.address, port: rinfo.port });
+      reflect(s, seal(makeReply(payload, nowUnixNs(), opts.probeLocation), "reply"), { address: rinfo.address, port: rinfo.port });
     } catch (e) {
       // Our own bug; keep receiving whatever it was.
       log.error("transponder failed to handle a datagram", { addr: addr.text, error: errorMessage(e) });
@@ -186,7 +197,7 @@ export function startTransponder(opts: TransponderOptions): Transponder {
     const s = socket;
     if (!s || !bound || closed) return false;
     try {
-      s.send(seal(datagram), probeAddr.port, probeAddr.host, (error) => {
+      s.send(seal(datagram, "request"), probeAddr.port, probeAddr.host, (error) => {
         if (!error) return;
         // The path is down (link cut, no route): the probe is lost, but the socket is
         // fine and must keep answering the peer. Re-open only when the socket itself broke.

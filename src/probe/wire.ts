@@ -116,6 +116,13 @@ export function isRequest(p: Probe): boolean {
   return isGoZero(p.dstTime);
 }
 
+/** isRequest on raw bytes, without decoding the rest: false for anything too short or malformed there. */
+export function isRequestDatagram(buf: Buffer): boolean {
+  if (buf.length < OFF_DST_TIME + GO_TIME_SIZE) return false;
+  const dstTime = decodeGoTime(buf, OFF_DST_TIME);
+  return dstTime.ok && isGoZero(dstTime);
+}
+
 /**
  * The responder's answer: bytes 0..90 exactly as received, dst_time = now,
  * dst_location = ours. The zone offset defaults to UTC (-1); Go writes 0 for its

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { waitFor } from "../../src/util/wait.ts";
+import { hp, startEcho } from "../robustness/udp.ts";
 
 /**
  * The compiled executable, as an operator runs it: --version, validate,
@@ -22,6 +23,14 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The far end of every tunnel here: a stateless responder, as a peer's would be. (A tunnel
+ * probing its own socket never comes up: its own requests are refused, docs/hardening.md
+ * "Reflected probes".)
+ */
+const ECHO = hp("127.66.9.1", 13003);
+let echo: Awaited<ReturnType<typeof startEcho>> | undefined;
+
 const config = (thresholdDown: number) => `
 bridges:
   cli-test:
@@ -36,20 +45,24 @@ bridges:
       lo:
         role: active
         addr: 127.66.0.1:13003
-        probe_addr: 127.66.0.1:13003
+        probe_addr: ${ECHO.text}
         threshold_down: ${thresholdDown}
         threshold_up: 2
 metrics:
   listen_addr: 127.66.0.1:18000
 `;
 
-before(() => {
+before(async () => {
   if (!existsSync(binary)) {
     const r = spawnSync(bun, ["build.ts"], { cwd: root, stdio: "inherit" });
     assert.equal(r.status, 0, "building dist/vpnham");
   }
+  echo = await startEcho(ECHO, "cli-test/echo");
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(async () => {
+  await echo?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe("compiled binary", () => {
   test("--version prints the embedded version", () => {
@@ -136,7 +149,7 @@ describe("compiled binary: serve", () => {
     }
   });
 
-  test("the tunnel (probing itself) comes up, and status shows it as a table and as JSON", async () => {
+  test("the tunnel (probing a loopback echo) comes up, and status shows it as a table and as JSON", async () => {
     await waitFor(async () => ((await (await fetch("http://127.66.0.1:18080/status")).json()) as { up: boolean }).up === true, {
       timeoutMs: 10_000,
       what: "the tunnel to come up",

@@ -3,9 +3,17 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/index.ts";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import { waitFor } from "../../src/util/wait.ts";
+import { hp, startEcho } from "../robustness/udp.ts";
 import { configYaml } from "../support/bridge-yaml.ts";
 
-/** Bridges whose tunnels probe themselves on loopback (the transponder answers its own probes). */
+/**
+ * The far end of bridge n's tunnel: a stateless loopback responder. (A tunnel probing its own
+ * socket never comes up: its own requests are refused, docs/hardening.md "Reflected probes".)
+ */
+const echoAddr = (n: number) => hp(`127.66.1.${100 + n}`, 13003);
+const echoes: Awaited<ReturnType<typeof startEcho>>[] = [];
+
+/** Bridges whose tunnels probe their echo on loopback. */
 function yaml(bridges: { name: string; n: number; thresholdDown?: number; statusN?: number }[]): string {
   return configYaml(
     bridges.map(({ name, n, thresholdDown = 3, statusN = n }) => ({
@@ -16,7 +24,7 @@ function yaml(bridges: { name: string; n: number; thresholdDown?: number; status
       partnerUrl: "http://127.66.1.200:18080/",
       probeInterval: "50ms",
       partnerTimeout: "20ms",
-      tunnels: [{ name: "lo", role: "active", addr: `127.66.1.${n}:13003`, probeAddr: `127.66.1.${n}:13003`, thresholdDown }],
+      tunnels: [{ name: "lo", role: "active", addr: `127.66.1.${n}:13003`, probeAddr: echoAddr(n).text, thresholdDown }],
     })),
     "127.66.1.1:18000",
   );
@@ -24,10 +32,14 @@ function yaml(bridges: { name: string; n: number; thresholdDown?: number; status
 
 let daemon: Daemon;
 before(async () => {
+  for (const n of [1, 2, 3]) echoes.push(await startEcho(echoAddr(n)));
   daemon = await startDaemon(parseConfig(yaml([{ name: "b1", n: 1 }, { name: "b2", n: 2 }])).config);
   await waitFor(() => [...daemon.bridges().values()].every((b) => b.state.bridgeActive), { timeoutMs: 5000, what: "both bridges up" });
 });
-after(async () => daemon?.stop());
+after(async () => {
+  await daemon?.stop();
+  await Promise.all(echoes.map((e) => e.close()));
+});
 
 test("reload keeps unchanged bridges with their probe history, restarts changed ones, adds and removes", async () => {
   const b1 = daemon.bridges().get("b1")!;

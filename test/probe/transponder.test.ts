@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { nowUnixNs } from "../../src/probe/gotime.ts";
+import { OwnProbeIds } from "../../src/probe/own-ids.ts";
 import { startTransponder, type Transponder } from "../../src/probe/transponder.ts";
 import { decodeProbe, isRequest, makeReply, PROBE_SIZE } from "../../src/probe/wire.ts";
 import { freePort, hostPort, lastSequence, peer, recorder, request, roundTrip, started, waitFor } from "./helpers.ts";
@@ -81,6 +82,29 @@ describe("transponder", () => {
       await waitFor(() => rec.malformed.length === 1, 3_000, "empty datagram counted");
       assert.deepEqual(rec.malformed[0], { reason: "size", bytes: 0 });
       await roundTrip(client, port);
+    } finally {
+      await client.close();
+      await t.close();
+    }
+  });
+  // docs/hardening.md "Reflected probes": our own request bounced back at us is never answered.
+  test("refuses (counts, never answers) a request carrying one of our own ids", async () => {
+    const rec = recorder();
+    const ownIds = new OwnProbeIds();
+    const ours = Buffer.alloc(16, 0xab); // the src_uuid of helpers' request()
+    ownIds.add(ours);
+    const { t, port } = await started(rec, 9, { ownIds });
+    const client = await peer();
+    try {
+      client.sendTo(request(), port);
+      await waitFor(() => rec.malformed.length === 1, 3_000, "the refusal");
+      assert.deepEqual(rec.malformed[0], { reason: "own_request", bytes: PROBE_SIZE });
+      assert.equal(rec.answered, 0);
+      assert.equal(client.received.length, 0);
+      // The set is read per datagram: once the id is no longer ours, the same kind of request is answered.
+      ownIds.delete(ours);
+      await roundTrip(client, port);
+      assert.equal(client.received.length, 1);
     } finally {
       await client.close();
       await t.close();

@@ -1,19 +1,31 @@
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon } from "../../src/daemon/daemon.ts";
-import { bridgeConfig, bridgeYaml, quietLogs, spawnDaemon, tempDir, waitFor } from "./support.ts";
+import { bridgeConfig, bridgeYaml, hp, quietLogs, spawnDaemon, startEcho, tempDir, waitFor } from "./support.ts";
 
-/** A bridge whose only tunnel probes itself: up within a few intervals, no peer needed. */
-const selfProbing = (n: number, hooks: Record<string, string[][]> = {}, scriptsTimeout = "5s") => ({
+/**
+ * The far end of bridge n's tunnel: a stateless loopback responder in this process. (A tunnel
+ * probing its own socket never comes up: its own requests are refused, docs/hardening.md
+ * "Reflected probes".)
+ */
+const echoAddr = (n: number) => hp(`127.88.20.${100 + n}`, 13003);
+const echoes: Awaited<ReturnType<typeof startEcho>>[] = [];
+before(async () => {
+  for (const n of [1, 2, 3]) echoes.push(await startEcho(echoAddr(n)));
+});
+after(async () => Promise.all(echoes.map((e) => e.close())));
+
+/** A bridge whose only tunnel probes its echo: up within a few intervals, no peer needed. */
+const echoProbing = (n: number, hooks: Record<string, string[][]> = {}, scriptsTimeout = "5s") => ({
   role: "active" as const,
   statusAddr: `127.88.20.${n}:18080`,
   partnerUrl: "http://127.88.20.250:18080/",
   probeInterval: "50ms",
   partnerTimeout: "20ms",
   scriptsTimeout,
-  tunnels: [{ name: "t1", role: "active" as const, addr: `127.88.20.${n}:13003`, probeAddr: `127.88.20.${n}:13003` }],
+  tunnels: [{ name: "t1", role: "active" as const, addr: `127.88.20.${n}:13003`, probeAddr: echoAddr(n).text }],
   hooks,
 });
 
@@ -38,7 +50,7 @@ describe("shutdown while a hook runs", () => {
   test("SIGTERM lets the running hook finish, then exits", async () => {
     const log = join(dir.path, "hook.log");
     const config = join(dir.path, "finish.yaml");
-    writeFileSync(config, bridgeYaml(selfProbing(1, { bridge_activate: [["sh", "-c", `echo start >> ${log}; sleep 1; echo end >> ${log}`]] }), "127.88.20.1:18000"));
+    writeFileSync(config, bridgeYaml(echoProbing(1, { bridge_activate: [["sh", "-c", `echo start >> ${log}; sleep 1; echo end >> ${log}`]] }), "127.88.20.1:18000"));
     const d = spawnDaemon(config);
     try {
       await waitFor(() => existsSync(log) && readFileSync(log, "utf8").includes("start"), { timeoutMs: 10_000, what: "the hook to start" });
@@ -54,7 +66,7 @@ describe("shutdown while a hook runs", () => {
   test("SIGTERM during a hung hook: exit bounded by scripts_timeout, the whole group killed, nothing orphaned", async () => {
     const marker = `31.${process.pid % 1000}7`; // a sleep duration nobody else uses
     const config = join(dir.path, "hang.yaml");
-    writeFileSync(config, bridgeYaml(selfProbing(2, { bridge_activate: [["sh", "-c", `sleep ${marker} & sleep ${marker}`]] }, "1s"), "127.88.20.2:18000"));
+    writeFileSync(config, bridgeYaml(echoProbing(2, { bridge_activate: [["sh", "-c", `sleep ${marker} & sleep ${marker}`]] }, "1s"), "127.88.20.2:18000"));
     const d = spawnDaemon(config);
     try {
       await waitFor(() => processesWith(`sleep\0${marker}`).length === 2, { timeoutMs: 10_000, what: "the hook and its grandchild to run" });
@@ -73,7 +85,7 @@ describe("wall-clock jumps", () => {
   test("forwards and backwards by an hour: no verdict or role changes, probing goes on", async () => {
     const restoreLogs = quietLogs();
     const realNow = Date.now;
-    const daemon = await startDaemon(bridgeConfig(selfProbing(3), "127.88.20.3:18000"));
+    const daemon = await startDaemon(bridgeConfig(echoProbing(3), "127.88.20.3:18000"));
     try {
       const bridge = daemon.bridges().values().next().value!;
       await waitFor(() => bridge.state.bridgeActive, { timeoutMs: 5000, what: "the bridge up" });

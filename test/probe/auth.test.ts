@@ -1,8 +1,8 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import { deriveKeys } from "../../src/auth/keys.ts";
-import { AUTHENTICATED_PROBE_SIZE, ReplayGuard, signProbe, verifyProbe } from "../../src/auth/probe-auth.ts";
+import { deriveKeys, mac } from "../../src/auth/keys.ts";
+import { AUTHENTICATED_PROBE_SIZE, ReplayGuard, signProbe, verifyProbe, type ProbeDirection } from "../../src/probe/auth.ts";
 import { parseConfig } from "../../src/config/index.ts";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import { GO_ZERO_TIME, nowUnixNs } from "../../src/probe/gotime.ts";
@@ -28,19 +28,41 @@ function request(sequence: bigint): Buffer {
 describe("probe MAC and replay guard", () => {
   test("sign then verify round-trips; any flipped bit or other key fails", () => {
     const plain = request(1n);
-    const signed = signProbe(plain, keys.probe);
+    const signed = signProbe(plain, keys.probe, "request");
     assert.equal(signed.length, AUTHENTICATED_PROBE_SIZE);
-    const ok = verifyProbe(signed, keys.probe);
+    const ok = verifyProbe(signed, keys.probe, "request");
     assert.ok(ok.ok && ok.payload.equals(plain), "the payload is the 142-byte Go datagram");
     for (const i of [0, 30, PROBE_SIZE - 1, PROBE_SIZE, AUTHENTICATED_PROBE_SIZE - 1]) {
       const tampered = Buffer.from(signed);
       tampered[i]! ^= 1;
-      assert.deepEqual(verifyProbe(tampered, keys.probe), { ok: false, reason: "bad_mac" }, `bit flipped at ${i}`);
+      assert.deepEqual(verifyProbe(tampered, keys.probe, "request"), { ok: false, reason: "bad_mac" }, `bit flipped at ${i}`);
     }
-    assert.equal(verifyProbe(signed, deriveKeys("other").probe).ok, false);
-    assert.deepEqual(verifyProbe(request(1n), keys.probe), { ok: false, reason: "unauthenticated" });
+    assert.equal(verifyProbe(signed, deriveKeys("other").probe, "request").ok, false);
+    assert.deepEqual(verifyProbe(request(1n), keys.probe, "request"), { ok: false, reason: "unauthenticated" });
     // Keys for probes and status differ: a MAC of one is useless for the other.
     assert.ok(!keys.probe.equals(keys.status));
+  });
+
+  // docs/hardening.md "Reflected probes": a MAC made for one direction is worthless in the other.
+  test("the MAC is bound to the direction: a request's MAC never verifies as a reply's, nor the reverse", () => {
+    const req = request(2n);
+    const reply = makeReply(req, nowUnixNs(), "responder");
+    const table: { payload: Buffer; signedAs: ProbeDirection; verifiedAs: ProbeDirection; ok: boolean }[] = [
+      { payload: req, signedAs: "request", verifiedAs: "request", ok: true },
+      { payload: req, signedAs: "request", verifiedAs: "reply", ok: false },
+      { payload: reply, signedAs: "reply", verifiedAs: "reply", ok: true },
+      { payload: reply, signedAs: "reply", verifiedAs: "request", ok: false },
+    ];
+    for (const { payload, signedAs, verifiedAs, ok } of table) {
+      const result = verifyProbe(signProbe(payload, keys.probe, signedAs), keys.probe, verifiedAs);
+      assert.deepEqual(result, ok ? { ok: true, payload } : { ok: false, reason: "bad_mac" }, `signed as ${signedAs}, verified as ${verifiedAs}`);
+    }
+    // The same bytes get different MACs in the two directions, and neither is the undirected
+    // HMAC of earlier versions (which any responder's reply could have stood in for).
+    const asRequest = signProbe(req, keys.probe, "request").subarray(PROBE_SIZE);
+    const asReply = signProbe(req, keys.probe, "reply").subarray(PROBE_SIZE);
+    assert.ok(!asRequest.equals(asReply));
+    assert.ok(!asRequest.equals(mac(keys.probe, req)) && !asReply.equals(mac(keys.probe, req)));
   });
 
   test("sequence numbers must increase per sender; the table is bounded", () => {
@@ -139,14 +161,14 @@ describe("a spoofer without the secret", () => {
     const send = (b: Buffer) => new Promise<void>((res) => client.send(b, 13003, "127.66.2.5", () => res()));
     try {
       // A genuine, signed request (the test knows the secret) is answered once...
-      const genuine = signProbe(request(7n), keys.probe);
+      const genuine = signProbe(request(7n), keys.probe, "request");
       await send(genuine);
       await waitFor(() => answers.length === 1, { timeoutMs: 2000, what: "the genuine request's answer" });
-      assert.equal(verifyProbe(answers[0]!, keys.probe).ok, true, "the answer carries a valid MAC");
+      assert.equal(verifyProbe(answers[0]!, keys.probe, "reply").ok, true, "the answer carries a valid reply MAC");
       // ...and never again; nor is anything without the secret.
       await send(genuine);
       await send(request(8n));
-      await send(signProbe(request(9n), deriveKeys("guess").probe));
+      await send(signProbe(request(9n), deriveKeys("guess").probe, "request"));
       await send(Buffer.concat([request(10n), Buffer.alloc(32)]));
       const scrape = async () => d.metrics.registry.metrics();
       await waitFor(async () => /reason="replay"\} 1/.test(await scrape()) && /reason="bad_mac"\} 2/.test(await scrape()), {
@@ -155,7 +177,7 @@ describe("a spoofer without the secret", () => {
       });
       assert.match(await scrape(), /reason="unauthenticated"\} 1/);
       // Everything above was processed (counted) before this probe; only it gets an answer.
-      await send(signProbe(request(11n), keys.probe));
+      await send(signProbe(request(11n), keys.probe, "request"));
       await waitFor(() => answers.length >= 2, { timeoutMs: 2000, what: "the next genuine answer" });
       assert.equal(answers.length, 2);
       assert.equal(decodeProbe(answers[1]!.subarray(0, PROBE_SIZE)).ok && (decodeProbe(answers[1]!.subarray(0, PROBE_SIZE)) as { probe: { sequence: bigint } }).probe.sequence, 11n);
