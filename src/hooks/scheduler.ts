@@ -118,7 +118,7 @@ export function createHookScheduler(opts: HookSchedulerOptions): HookScheduler {
       }
       const scope = transition(key, activating);
       const job: Job = { event: { ...event }, reapply: false, target: key, epoch: scope.epoch };
-      if (!enqueue(job) && applied.get(key) === stateSetBy(event.hook)) adopt(job);
+      if (!enqueue(job) && (applied.get(key) ?? "inactive") === stateSetBy(event.hook)) adopt(job);
     } catch (e) {
       log.error(`bridge ${opts.bridgeName}: could not enqueue ${event.hook}: ${errorMessage(e)}`);
     }
