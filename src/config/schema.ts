@@ -20,6 +20,7 @@ import {
   threshold,
 } from "./fields.ts";
 import { formatDurationMs } from "./duration.ts";
+import { defaultControlSocketPath } from "../control/paths.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -198,12 +199,24 @@ const metricsSchema = metricsFields
   .prefault({} as z.input<typeof metricsFields>)
   .meta({ type: "mapping", default: "all defaults", description: "metrics endpoint; may be omitted" });
 
+const controlFields = z.strictObject({
+  socket_path: z
+    .string({ error: (issue) => `${show(issue.input)} is not a path` })
+    .regex(/^\//, { error: "must be an absolute path" })
+    .default(defaultControlSocketPath)
+    .meta({ type: "path", default: defaultControlSocketPath, description: "unix socket for `vpnham ctl` (mode 0600, JSON lines)" }),
+});
+const controlSchema = controlFields
+  .prefault({} as z.input<typeof controlFields>)
+  .meta({ type: "mapping", default: "all defaults", description: "the daemon's control socket; may be omitted" });
+
 export const rawConfigSchema = z.strictObject({
   bridges: z
     .record(z.string().min(1, { error: "a bridge name must not be empty" }), bridgeSchema)
     .refine((bridges) => Object.keys(bridges).length > 0, { error: "at least one bridge is required" })
     .meta({ type: "map", keyName: "bridge", description: "bridges by name" }),
   metrics: metricsSchema,
+  control: controlSchema,
   default_scripts: scriptsSchema("for every bridge that does not set the hook")
     .optional()
     .meta({ type: "mapping", description: "hooks used by every bridge that does not set its own" }),

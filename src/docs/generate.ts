@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { defaults, describeConfigSchema } from "../config/index.ts";
 import { describeHistogramBuckets, describeMetrics } from "../metrics/describe.ts";
 import { createMetrics } from "../metrics/registry.ts";
+import { featureMetrics } from "../metrics/features.ts";
 import { UserError } from "../util/errors.ts";
 import { isGeneratedPartFresh, replaceGeneratedPart } from "./markers.ts";
 
@@ -27,6 +28,7 @@ export function generatedParts(): GeneratedPart[] {
     maxLatencyUs: defaults.maxLatencyUs,
     version: "docs",
   });
+  for (const register of featureMetrics) register(registry);
   return [
     { file: "config.md", name: "config-reference", body: describeConfigSchema() },
     { file: "metrics.md", name: "metrics-reference", body: describeMetrics(registry) },
