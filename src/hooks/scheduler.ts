@@ -2,6 +2,7 @@ import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { coalesce, stateSetBy, targetOf, type DropReason, type QueuedRun, type TargetState } from "./coalesce.ts";
 import { substitute } from "./placeholders.ts";
+import { argvAction } from "../reconcile/argv.ts";
 import { runCommand, type RunCommandOptions } from "./run-command.ts";
 import { commandOk, type CommandResult, type HookConfig, type HookEvent, type HookName, type HookRunReport } from "./types.ts";
 
@@ -231,11 +232,14 @@ export function createHookScheduler(opts: HookSchedulerOptions): HookScheduler {
         results.push(failed);
         continue;
       }
+      // Each command is an argv action of the reconcile engine (docs/reconcile.md §Actions):
+      // a dry run prints exactly what would run.
+      const action = argvAction(argv, { timeoutMs: opts.timeoutMs, env }, run);
       if (opts.dryRun) {
-        log.info(`${what}: dry run, would run ${JSON.stringify(argv)}`, { argv });
+        log.info(`${what}: dry run, would run ${action.describe()}`, { argv });
         continue;
       }
-      const result = await run(argv, { timeoutMs: opts.timeoutMs, env });
+      const result = await action.run();
       logCommand(what, result);
       results.push(result);
     }
