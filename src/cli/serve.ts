@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { loadConfig, resolveConfigPath, type Config } from "../config/index.ts";
+import { loadConfigOffThread } from "../config/load-off-thread.ts";
 import { startDaemon, type Daemon } from "../daemon/daemon.ts";
 import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
@@ -19,11 +20,11 @@ export default defineCommand({
       // From the start: a SIGHUP before the daemon is up would otherwise kill the process.
       const signals = listenForSignals();
       const path = resolveConfigPath(args.config, process.env, process.cwd());
-      const { config, warnings } = loadConfig(path);
+      const { config, warnings } = await loadConfig(path);
       for (const w of warnings) log.warn(w);
       const daemon = await startDaemon(config, args["dry-run"] ? { dryRun: true } : {});
-      await signals.serve(daemon, () => {
-        const next = loadConfig(path);
+      await signals.serve(daemon, async () => {
+        const next = await loadConfigOffThread(path);
         for (const w of next.warnings) log.warn(w);
         return next.config;
       });
@@ -32,16 +33,18 @@ export default defineCommand({
 
 /**
  * SIGTERM/SIGINT: stop probing and serving, let a running hook finish, exit 0.
- * SIGHUP: reload; an invalid config keeps the old one running and says why.
+ * SIGHUP: reload; an invalid config keeps the old one running and says why. The config is
+ * read and checked in a worker thread (loadConfigOffThread), so a hostile or huge file never
+ * stalls probing or serving.
  * Signals that arrive before the daemon is up wait for it; a SIGHUP while
  * stopping is ignored (it would start bridges again).
  */
 export function listenForSignals(): {
-  serve(daemon: Daemon, reloadConfig: () => Config): Promise<void>;
+  serve(daemon: Daemon, reloadConfig: () => Promise<Config>): Promise<void>;
 } {
   const log = logger.withTag("serve");
   let daemon: Daemon | undefined;
-  let reloadConfig: (() => Config) | undefined;
+  let reloadConfig: (() => Promise<Config>) | undefined;
   let reloadPending = false;
   let stopping = false;
   let reloading = Promise.resolve();
@@ -58,7 +61,7 @@ export function listenForSignals(): {
     const load = reloadConfig;
     reloading = reloading.then(async () => {
       try {
-        const result = await d.reload(load());
+        const result = await d.reload(await load());
         d.metrics.configReloads.inc({ outcome: result.failed.length ? "failed" : "ok" });
         for (const f of result.failed) {
           log.error(

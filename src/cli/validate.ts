@@ -9,7 +9,7 @@ export default defineCommand({
     runCli(async () => {
       setUpLogging(args);
       const path = resolveConfigPath(args.config, process.env, process.cwd());
-      const { config, warnings } = loadConfig(path);
+      const { config, warnings } = await loadConfig(path);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const tunnels = config.bridges.reduce((n, b) => n + b.tunnels.length, 0);
       process.stdout.write(`${path}: valid (${config.bridges.length} bridge(s), ${tunnels} tunnel(s))\n`);
