@@ -100,6 +100,8 @@ function compile(target: string, executable: string | undefined, outfile: string
     ...(executable ? [`--compile-executable-path=${executable}`] : []),
     `--define=VPNHAM_BUILD_VERSION=${JSON.stringify(version)}`,
     "src/main.ts",
+    // A second entry point: the worker that loads a config on reload (src/config/load-off-thread.ts).
+    "src/config/load-worker.ts",
     "--outfile",
     outfile,
   ];

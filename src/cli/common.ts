@@ -1,5 +1,6 @@
 import { consola } from "consola";
 import { UserError, errorMessage } from "../util/errors.ts";
+import { escapeControl } from "../util/escape.ts";
 import { configureLogger, logLevelNames, type LogFormat } from "../util/log.ts";
 
 /** Options every subcommand shares. */
@@ -40,12 +41,13 @@ export async function runCli(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (error) {
+    // Problems quote config keys and network answers: escaped (docs/hardening.md, "Terminal and log output").
     if (error instanceof UserError) {
-      for (const problem of error.problems) process.stderr.write(`error: ${problem}\n`);
+      for (const problem of error.problems) process.stderr.write(`error: ${escapeControl(problem)}\n`);
       process.exit(1);
     }
-    consola.error(`unexpected failure: ${errorMessage(error)}`);
-    if (error instanceof Error && error.stack) process.stderr.write(error.stack + "\n");
+    consola.error(`unexpected failure: ${escapeControl(errorMessage(error))}`);
+    if (error instanceof Error && error.stack) process.stderr.write(error.stack.split("\n").map(escapeControl).join("\n") + "\n");
     process.exit(2);
   }
 }

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { loadConfig, resolveConfigPath, type Config } from "../config/index.ts";
+import { loadConfigOffThread } from "../config/load-off-thread.ts";
 import { createControlMetrics } from "../control/metrics.ts";
 import { startControlServer } from "../control/server.ts";
 import { startDaemon, type Daemon, type ReloadResult } from "../daemon/daemon.ts";
@@ -22,7 +23,7 @@ export default defineCommand({
       // From the start: a SIGHUP before the daemon is up would otherwise kill the process.
       const signals = listenForSignals();
       const path = resolveConfigPath(args.config, process.env, process.cwd());
-      const { config, warnings } = loadConfig(path);
+      const { config, warnings } = await loadConfig(path);
       for (const w of warnings) log.warn(w);
       const daemon = await startDaemon(config, args["dry-run"] ? { dryRun: true } : {});
       // Monitoring matters more than the control socket: without it the daemon still runs.
@@ -32,8 +33,8 @@ export default defineCommand({
       });
       await signals.serve(
         daemon,
-        () => {
-          const next = loadConfig(path);
+        async () => {
+          const next = await loadConfigOffThread(path);
           for (const w of next.warnings) log.warn(w);
           if (next.config.control.socketPath !== config.control.socketPath) {
             log.warn(`control.socket_path changed: the new path takes effect at the next restart (still ${config.control.socketPath})`);
@@ -64,18 +65,20 @@ function startControl(daemon: Daemon, config: Config, signals: ReturnType<typeof
 
 /**
  * SIGTERM/SIGINT: stop probing and serving, let a running hook finish, exit 0.
- * SIGHUP: reload; an invalid config keeps the old one running and says why.
+ * SIGHUP: reload; an invalid config keeps the old one running and says why. The config is
+ * read and checked in a worker thread (loadConfigOffThread), so a hostile or huge file never
+ * stalls probing or serving.
  * Signals that arrive before the daemon is up wait for it; a SIGHUP while
  * stopping is ignored (it would start bridges again).
  */
 export function listenForSignals(): {
-  serve(daemon: Daemon, reloadConfig: () => Config, beforeStop?: () => Promise<void>): Promise<void>;
+  serve(daemon: Daemon, reloadConfig: () => Promise<Config>, beforeStop?: () => Promise<void>): Promise<void>;
   /** Reload now (as SIGHUP does); resolves with what changed, rejects with why not. */
   reload(): Promise<ReloadResult>;
 } {
   const log = logger.withTag("serve");
   let daemon: Daemon | undefined;
-  let reloadConfig: (() => Config) | undefined;
+  let reloadConfig: (() => Promise<Config>) | undefined;
   let reloadPending = false;
   let stopping = false;
   let reloading = Promise.resolve();
@@ -90,7 +93,7 @@ export function listenForSignals(): {
     const load = reloadConfig;
     const done = reloading.then(async () => {
       try {
-        const result = await d.reload(load());
+        const result = await d.reload(await load());
         d.metrics.configReloads.inc({ outcome: result.failed.length ? "failed" : "ok" });
         for (const f of result.failed) {
           log.error(

@@ -1,11 +1,12 @@
 import { defineCommand } from "citty";
+import { SECRET_FILE_MAX_BYTES, readErrorReason } from "../config/load.ts";
 import { secretFromFileText } from "../config/normalize.ts";
-import { statusUrl as partnerStatusUrl } from "../partner/poller.ts";
-import { parseStatusBody, type BridgeStatus } from "../partner/status-body.ts";
-import { readFileSync } from "node:fs";
+import { createPartnerPoller, statusUrl as partnerStatusUrl } from "../partner/poller.ts";
+import type { BridgeStatus } from "../partner/status-body.ts";
 import { deriveKeys } from "../auth/keys.ts";
-import { AUTH_HEADER, requestAuthHeader, verifyResponseAuth } from "../auth/status-auth.ts";
-import { UserError, errorMessage } from "../util/errors.ts";
+import { UserError } from "../util/errors.ts";
+import { escapeControl, escapeJsonControl } from "../util/escape.ts";
+import { readRegularFileSync } from "../util/read-file.ts";
 import { runCli } from "./common.ts";
 
 export default defineCommand({
@@ -13,41 +14,33 @@ export default defineCommand({
   args: {
     url: { type: "positional", description: "Status URL, e.g. http://10.0.0.2:8080/", required: true },
     json: { type: "boolean", description: "Print the raw JSON body" },
-    timeout: { type: "string", description: "Request timeout in ms", default: "3000" },
+    timeout: { type: "string", description: "Time limit of the whole request, body included, in ms", default: "3000" },
     "secret-file": { type: "string", description: "File holding the bridge's shared secret (when `secret` is set)" },
   },
   run: ({ args }) =>
     runCli(async () => {
       const url = statusUrl(args.url);
-      const key = args["secret-file"] ? deriveKeys(readSecret(args["secret-file"])).status : undefined;
-      const auth = key ? requestAuthHeader(key) : undefined;
-      let text: string;
-      try {
-        const response = await fetch(url, {
-          headers: { accept: "application/json", ...(auth ? { [AUTH_HEADER]: auth } : {}) },
-          signal: AbortSignal.timeout(Number(args.timeout)),
-        });
-        text = await response.text();
-        if (response.status === 401) throw new UserError(`${url}: HTTP 401: the bridge wants its secret (--secret-file)`);
-        if (response.status !== 200) throw new UserError(`${url}: HTTP ${response.status}`);
-        if (key && !verifyResponseAuth(key, auth!, response.headers.get(AUTH_HEADER) ?? undefined, text)) {
-          throw new UserError(`${url}: the answer is not authenticated with this secret`);
-        }
-      } catch (error) {
-        if (error instanceof UserError) throw error;
-        throw new UserError(`${url}: ${errorMessage(error)}`);
+      const timeoutMs = Number(args.timeout);
+      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UserError(`--timeout: ${args.timeout} is not a positive number of milliseconds`);
+      const statusKey = args["secret-file"] ? deriveKeys(readSecret(args["secret-file"])).status : undefined;
+      // The daemon's own poller: the same body cap, one deadline for connect, headers and body,
+      // the same authentication (docs/hardening.md, "Terminal and log output").
+      const poller = createPartnerPoller({ url, timeoutMs, ...(statusKey ? { statusKey } : {}) });
+      const outcome = await poller.poll();
+      poller.close();
+      if (!outcome.ok) {
+        const wantsSecret = !statusKey && outcome.reason === "http_status" && outcome.detail.startsWith("HTTP 401");
+        throw new UserError(`${url}: ${wantsSecret ? "HTTP 401: the bridge wants its secret (--secret-file)" : outcome.detail}`);
       }
-      const parsed = parseStatusBody(text);
-      if (!parsed.ok) throw new UserError(`${url}: not a vpnham status body (${parsed.reason})`);
-      process.stdout.write(args.json ? JSON.stringify(parsed.status, null, 2) + "\n" : formatStatus(parsed.status));
+      process.stdout.write(args.json ? escapeJsonControl(JSON.stringify(outcome.status, null, 2)) + "\n" : formatStatus(outcome.status));
     }),
 });
 
 function readSecret(path: string): string {
   try {
-    return secretFromFileText(readFileSync(path, "utf8"));
+    return secretFromFileText(readRegularFileSync(path, SECRET_FILE_MAX_BYTES).bytes.toString("utf8"));
   } catch (error) {
-    throw new UserError(`--secret-file ${path}: ${errorMessage(error)}`);
+    throw new UserError(`--secret-file ${path}: cannot read it (${readErrorReason(error)})`);
   }
 }
 
@@ -60,6 +53,7 @@ export function statusUrl(base: string): string {
   }
 }
 
+/** The status as a table; every string from the body is escaped (escapeControl). */
 export function formatStatus(s: BridgeStatus): string {
   const yes = (b: boolean) => (b ? "yes" : "no");
   const rows: string[][] = [["", "active", "since", "up", "since"]];
@@ -67,9 +61,10 @@ export function formatStatus(s: BridgeStatus): string {
   for (const [name, t] of Object.entries(s.interfaces)) {
     rows.push([`  tunnel ${name}`, yes(t.active), t.active_since, yes(t.up), t.up_since]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  const cells = rows.map((row) => row.map(escapeControl));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const lines = cells.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
   if (s.split_brain) lines.push("SPLIT BRAIN: the partner is active too");
-  if (s.reasons?.length) lines.push("", "why:", ...s.reasons.map((r) => `  ${r}`));
+  if (s.reasons?.length) lines.push("", "why:", ...s.reasons.map((r) => `  ${escapeControl(r)}`));
   return lines.join("\n") + "\n";
 }

@@ -18,7 +18,7 @@ function addressOf(value: unknown): HostPort | undefined {
   return parsed.ok ? parsed.value : undefined;
 }
 
-type Socket = { path: string; address: HostPort };
+export type Socket = { path: string; address: HostPort };
 
 export function crossCheck(raw: unknown): string[] {
   if (!isData(raw)) return [];
@@ -50,8 +50,7 @@ export function crossCheck(raw: unknown): string[] {
   const listen = metrics.listen_addr === undefined || metrics.listen_addr === "" ? defaults.metricsListenAddr : metrics.listen_addr;
   const metricsAddress = addressOf(listen);
   if (metricsAddress) tcp.push({ path: "metrics.listen_addr", address: metricsAddress });
-  problems.push(...conflicts(tcp, "TCP"), ...conflicts(udp, "UDP"));
-  return problems;
+  return problems.concat(conflicts(tcp, "TCP"), conflicts(udp, "UDP"));
 }
 
 function bridgeChecks(at: string, bridge: Data): string[] {
@@ -84,15 +83,33 @@ function bridgeChecks(at: string, bridge: Data): string[] {
   return problems;
 }
 
-function conflicts(sockets: readonly Socket[], protocol: string): string[] {
+/**
+ * Each socket that collides with an earlier one (bindsConflict), naming the earliest. Indexed by
+ * port and host instead of comparing every pair, so a config with thousands of addresses is
+ * checked in linear time (docs/hardening.md, "Files the daemon reads").
+ */
+export function conflicts(sockets: readonly Socket[], protocol: string): string[] {
+  type Seen = { hosts: Map<string, number>; first: number; firstOfFamily: Map<4 | 6, number> };
+  const ports = new Map<number, Seen>();
   const problems: string[] = [];
   sockets.forEach((socket, index) => {
-    const earlier = sockets.slice(0, index).find((other) => bindsConflict(other.address, socket.address));
-    if (earlier) {
+    const { host, family, port } = socket.address;
+    let seen = ports.get(port);
+    if (!seen) ports.set(port, (seen = { hosts: new Map(), first: index, firstOfFamily: new Map() }));
+    const candidates = [seen.hosts.get(host)]; // the same address
+    if (host === "::") candidates.push(seen.first); // dual-stack wildcard: everything on the port
+    else candidates.push(seen.hosts.get("::"));
+    if (host === "0.0.0.0" || host === "::") candidates.push(seen.firstOfFamily.get(family)); // a wildcard of its family
+    else candidates.push(seen.hosts.get(family === 4 ? "0.0.0.0" : "::"));
+    const earlier = candidates.filter((i): i is number => i !== undefined && i < index);
+    if (earlier.length > 0) {
+      const other = sockets[Math.min(...earlier)]!;
       problems.push(
-        `${socket.path}: ${socket.address.text} conflicts with ${earlier.path} (${earlier.address.text}): both listen on ${protocol} port ${socket.address.port}`,
+        `${socket.path}: ${socket.address.text} conflicts with ${other.path} (${other.address.text}): both listen on ${protocol} port ${port}`,
       );
     }
+    if (!seen.hosts.has(host)) seen.hosts.set(host, index);
+    if (!seen.firstOfFamily.has(family)) seen.firstOfFamily.set(family, index);
   });
   return problems;
 }

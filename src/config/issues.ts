@@ -49,14 +49,19 @@ function article(type: string): string {
   return /^[aeiou]/i.test(type) ? `an ${type}` : `a ${type}`;
 }
 
-export function formatIssues(issues: readonly z.core.$ZodIssue[], root: Schema): string[] {
+/**
+ * One line per problem. "Did you mean" hints cost an edit distance per known key, so only the
+ * first `hintLimit` lines get them: the rest are not shown anyway (load.ts reports the first
+ * few), and 100 000 unknown keys must not take seconds (docs/hardening.md).
+ */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], root: Schema, hintLimit = Infinity): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
     const path = issue.path;
     if (issue.code === "unrecognized_keys") {
       const known = fields(schemaAt(root, path) ?? root).map(([name]) => name);
       for (const key of issue.keys) {
-        const hint = closest(key, known);
+        const hint = lines.length < hintLimit ? closest(key, known) : undefined;
         lines.push(`${formatPath([...path, key])}: unknown key${hint ? ` (did you mean ${hint}?)` : ""}`);
       }
     } else if (issue.code === "invalid_key") {
@@ -73,6 +78,7 @@ function closest(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of known) {
+    if (Math.abs(key.length - candidate.length) >= bestDistance) continue; // the distance is at least that
     const distance = editDistance(key.toLowerCase(), candidate);
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }

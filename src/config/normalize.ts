@@ -3,6 +3,7 @@
  * secret-file reader.
  */
 import { resolve } from "node:path";
+import { FileRefusedError } from "../util/read-file.ts";
 import { isUnbracketedIpv6, type Cidr } from "./address.ts";
 import { formatDurationMs } from "./duration.ts";
 import type { BridgeConfig, Config, HookConfig, TunnelConfig } from "./model.ts";
@@ -22,16 +23,18 @@ export type NormalizeEnv = {
   /** Directory that relative `secret_file` paths are resolved against. */
   baseDir: string;
   /** Reads a secret file; throws when it cannot. */
-  readSecretFile: (path: string) => { text: string; worldReadable: boolean };
+  readSecretFile: (path: string) => SecretFile;
 };
+
+export type SecretFile = { text: string; worldReadable: boolean };
 
 export type Normalized = { config: Config; problems: string[]; warnings: string[] };
 
 /** Keys of `data` in `order` first (YAML order survives numeric-looking names), then the rest. */
 function orderedKeys(data: object, order: readonly string[] | undefined): string[] {
-  const keys = Object.keys(data);
-  const first = (order ?? []).filter((key) => keys.includes(key));
-  return [...first, ...keys.filter((key) => !first.includes(key))];
+  const keys = new Set(Object.keys(data));
+  const first = new Set((order ?? []).filter((key) => keys.has(key)));
+  return [...first, ...[...keys].filter((key) => !first.has(key))];
 }
 
 export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): Normalized {
@@ -180,8 +183,9 @@ function secretOf(at: string, raw: RawBridge, env: NormalizeEnv, problems: strin
       secret = secretFromFileText(read.text);
       if (read.worldReadable) warnings.push(`${path}: ${file} is readable by everyone; chmod 600 it`);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      problems.push(`${path}: cannot read ${file} (${code})`);
+      // A refused file says why in words ("not a regular file: a FIFO"); an OS error by its code.
+      const reason = error instanceof FileRefusedError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+      problems.push(`${path}: cannot read ${file} (${reason})`);
       return {};
     }
   }

@@ -12,10 +12,10 @@ export interface PartnerPollerOptions {
   url: string;
   /** One deadline for the whole request: connect, headers and body. */
   timeoutMs: number;
-  /** Our bridge name: the partner must report the same. */
-  expectedName: string;
-  /** Our configured role: the partner must report the other one. */
-  ownRole: Role;
+  /** Our bridge name: the partner must report the same. Omitted (`vpnham status`): any name. */
+  expectedName?: string;
+  /** Our configured role: the partner must report the other one. Omitted: any role. */
+  ownRole?: Role;
   /** Source address to bind (first address of partner_polling_interface). */
   localAddress?: string | (() => string | undefined);
   /** Extra request headers. */
@@ -75,10 +75,10 @@ export function createPartnerPoller(opts: PartnerPollerOptions): PartnerPoller {
     const parsed = parseStatusBody(body);
     if (!parsed.ok) return { ok: false, reason: "invalid_body", detail: parsed.reason };
     const { status } = parsed;
-    if (status.name !== opts.expectedName) {
+    if (opts.expectedName !== undefined && status.name !== opts.expectedName) {
       return { ok: false, reason: "name_mismatch", detail: `partner reports bridge name ${JSON.stringify(status.name)}, ours is ${JSON.stringify(opts.expectedName)}` };
     }
-    if (status.role === opts.ownRole) {
+    if (opts.ownRole !== undefined && status.role === opts.ownRole) {
       return { ok: false, reason: "role_mismatch", detail: `partner has the same role as ours (${status.role})` };
     }
     return { ok: true, status };

@@ -1,4 +1,5 @@
 import { createConsola, type ConsolaInstance, type LogObject, type LogType } from "consola";
+import { escapeControl, escapeJsonControl } from "./escape.ts";
 
 /**
  * One process-wide logger. Components take a tagged child at import time
@@ -55,17 +56,20 @@ function report(entry: LogObject): void {
       : rest.length
         ? { args: rest }
         : {};
-  const msg = typeof message === "string" ? message : message instanceof Error ? message.message : JSON.stringify(message);
+  const msg = typeof message === "string" ? message : message instanceof Error ? message.message : String(JSON.stringify(message));
   const level = levelName(entry.type);
+  // Every interpolated string is escaped: control characters from the network or the config
+  // never reach a terminal or a log file raw (docs/hardening.md, "Terminal and log output").
   if (currentFormat === "json") {
     const line = JSON.stringify({ time: entry.date.toISOString(), level, ...(entry.tag ? { component: entry.tag } : {}), msg, ...fields });
-    process.stdout.write(line + "\n");
+    process.stdout.write(escapeJsonControl(line) + "\n");
     return;
   }
-  const extra = Object.keys(fields).length ? " " + JSON.stringify(fields) : "";
+  const extra = Object.keys(fields).length ? " " + escapeJsonControl(JSON.stringify(fields)) : "";
   const time = entry.date.toISOString().slice(11, 23);
   const stream = entry.level <= 1 ? process.stderr : process.stdout;
-  stream.write(`${time} ${level.toUpperCase().padEnd(5)} ${entry.tag ? `[${entry.tag}] ` : ""}${msg}${extra}\n`);
+  const tag = entry.tag ? `[${escapeControl(entry.tag)}] ` : "";
+  stream.write(`${time} ${level.toUpperCase().padEnd(5)} ${tag}${escapeControl(msg)}${extra}\n`);
 }
 
 function levelName(type: LogType): string {

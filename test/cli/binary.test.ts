@@ -174,6 +174,13 @@ describe("compiled binary: serve", () => {
     assert.equal(transition.level, "info");
   });
 
+  test("SIGHUP with a changed config reloads it (the loader's worker is in the executable)", async () => {
+    writeFileSync(file, config(4));
+    process.kill(daemonPid(), "SIGHUP");
+    await waitFor(() => readOutput().includes('"msg":"configuration reloaded"'), { timeoutMs: 10_000, what: "the reload log line" });
+    assert.match(output, /"restarted":\["cli-test"\]/);
+  });
+
   test("SIGHUP with an invalid config keeps running and says why; SIGTERM exits 0", async () => {
     writeFileSync(file, "bridges: [oops");
     process.kill(daemonPid(), "SIGHUP");

@@ -201,7 +201,7 @@ describe("our additions", () => {
     assert.equal(only(load(data).config).secret, "0123456789abcdef-long-enough");
   });
 
-  test("secret_file is read relative to the config file, trailing newline dropped", () => {
+  test("secret_file is read relative to the config file, trailing newline dropped", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vpnham-config-"));
     try {
       writeFileSync(join(dir, "secret"), "s3cret-s3cret-s3cret\n", { mode: 0o600 });
@@ -209,14 +209,14 @@ describe("our additions", () => {
       const data = base();
       data.bridges.b.secret_file = "secret";
       writeFileSync(join(dir, "vpnham.yaml"), stringify(data));
-      const { config, warnings } = loadConfig(join(dir, "vpnham.yaml"));
+      const { config, warnings } = await loadConfig(join(dir, "vpnham.yaml"));
       assert.equal(only(config).secret, "s3cret-s3cret-s3cret");
       assert.ok(!warnings.some((w) => w.includes("secret")), warnings.join("\n"));
       chmodSync(join(dir, "secret"), 0o644);
-      assert.ok(loadConfig(join(dir, "vpnham.yaml")).warnings.some((w) => w.startsWith("bridges.b.secret_file: ") && w.includes("readable by everyone")));
+      assert.ok((await loadConfig(join(dir, "vpnham.yaml"))).warnings.some((w) => w.startsWith("bridges.b.secret_file: ") && w.includes("readable by everyone")));
       data.bridges.b.secret_file = "missing";
       writeFileSync(join(dir, "vpnham.yaml"), stringify(data));
-      assert.throws(() => loadConfig(join(dir, "vpnham.yaml")), (e: UserError) => e.problems.some((p) => p.startsWith("bridges.b.secret_file: cannot read ") && p.includes("ENOENT")));
+      await assert.rejects(loadConfig(join(dir, "vpnham.yaml")), (e: UserError) => e.problems.some((p) => p.startsWith("bridges.b.secret_file: cannot read ") && p.includes("ENOENT")));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -302,8 +302,8 @@ describe("files and paths", () => {
     assert.equal(resolveConfigPath("", {}, "/w"), "/w/.vpnham.yaml");
   });
 
-  test("loadConfig of a missing file is a UserError naming it", () => {
-    assert.throws(() => loadConfig("/nonexistent/vpnham.yaml"), (e: unknown) => e instanceof UserError && /\/nonexistent\/vpnham\.yaml.*no such file/.test(e.message));
+  test("loadConfig of a missing file is a UserError naming it", async () => {
+    await assert.rejects(loadConfig("/nonexistent/vpnham.yaml"), (e: unknown) => e instanceof UserError && /\/nonexistent\/vpnham\.yaml.*no such file/.test(e.message));
   });
 
   test("parseConfig names the source; one problem is the message, several are summarised", () => {
