@@ -7,11 +7,11 @@ import { networkInterfaces } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { UserError, errorMessage } from "../util/errors.ts";
-import { crossCheck } from "./checks.ts";
+import { crossCheck, orList } from "./checks.ts";
 import { errorMapFor, formatIssues } from "./issues.ts";
 import type { Config } from "./model.ts";
 import { normalize, type KeyOrder, type NormalizeEnv } from "./normalize.ts";
-import { rawConfigSchema } from "./schema.ts";
+import { jobSections, rawConfigSchema } from "./schema.ts";
 
 export type LoadResult = { config: Config; warnings: string[] };
 
@@ -61,7 +61,8 @@ export function parseConfigWith(yamlText: string, options: ParseOptions = {}): L
   const order: { bridges: string[]; tunnels: Map<string, string[]> } = { bridges: [], tunnels: new Map() };
   const data = toPlain(document.toJS({ mapAsMap: true }), [], order);
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    fail([data === null || data === undefined ? "the file is empty (expected a mapping with bridges:)" : "expected a mapping with bridges: at the top"]);
+    const expected = `a mapping with ${orList(jobSections.map((s) => `${s}:`))}`;
+    fail([data === null || data === undefined ? `the file is empty (expected ${expected})` : `expected ${expected} at the top`]);
   }
 
   const parsed = rawConfigSchema.safeParse(data, { reportInput: true, error: errorMapFor(rawConfigSchema) });
