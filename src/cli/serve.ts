@@ -62,7 +62,7 @@ export function listenForSignals(): {
         d.metrics.configReloads.inc({ outcome: result.failed.length ? "failed" : "ok" });
         for (const f of result.failed) {
           log.error(
-            `reload: bridge ${f.bridge} could not start with its new settings (${f.error}); ` +
+            `reload: ${f.key} could not start with its new settings (${f.error}); ` +
               (f.rolledBack ? "it runs with its previous settings" : "it is stopped"),
           );
         }
