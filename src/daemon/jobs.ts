@@ -1,7 +1,13 @@
 /**
- * The jobs the daemon runs, in start order. A new job is a folder with a `Job` (component.ts)
- * added to this list, and a section added to `jobSections` (src/config/schema.ts); daemon.ts
- * knows no job by name.
+ * The jobs the daemon runs, in start order; daemon.ts knows no job by name. A new job is a folder
+ * (src/<job>/) that plugs in with:
+ * - its section in `rawConfigSchema` and its key in `jobSections` (src/config/schema.ts), its
+ *   model in `configModel` (src/config/model.ts), filled by normalize.ts;
+ * - a `Job` (component.ts): per daemon, a function from the config to `ComponentSpec`s, keys
+ *   `<job>:<name>`, settings the part of the config the component depends on (any change of it
+ *   restarts the component on SIGHUP), `create()` free of side effects;
+ * - components whose `stop()` removes their metric series and never throws;
+ * - that `Job` appended to the list below.
  */
 import { BRIDGE_KEY_PREFIX, bridgeJob } from "../bridge/job.ts";
 import type { Config } from "../config/index.ts";
