@@ -10,6 +10,7 @@ const main = defineCommand({
     serve: () => import("./cli/serve.ts").then((m) => m.default),
     validate: () => import("./cli/validate.ts").then((m) => m.default),
     status: () => import("./cli/status.ts").then((m) => m.default),
+    ctl: () => import("./cli/ctl.ts").then((m) => m.default),
     demo: () => import("./cli/demo.ts").then((m) => m.default),
     docs: () => import("./cli/docs.ts").then((m) => m.default),
   },

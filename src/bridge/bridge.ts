@@ -122,6 +122,7 @@ export class BridgeRuntime {
       dryRun: options.dryRun,
       valuesFor: (event) => this.placeholderValuesFor(event),
       onResult: (report) => this.onHookResult(report),
+      onDropped: (event, reason) => metrics.hookRunsDropped.inc({ bridge: config.name, hook: event.hook, reason }),
     });
   }
 

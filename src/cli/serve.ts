@@ -1,7 +1,10 @@
 import { defineCommand } from "citty";
 import { loadConfig, resolveConfigPath, type Config } from "../config/index.ts";
-import { startDaemon, type Daemon } from "../daemon/daemon.ts";
-import { errorMessage } from "../util/errors.ts";
+import { createControlMetrics } from "../control/metrics.ts";
+import { startControlServer } from "../control/server.ts";
+import { startDaemon, type Daemon, type ReloadResult } from "../daemon/daemon.ts";
+import { UserError, errorMessage } from "../util/errors.ts";
+import { VERSION } from "../version.ts";
 import { logger } from "../util/log.ts";
 import { configArg, loggingArgs, runCli, setUpLogging } from "./common.ts";
 
@@ -22,13 +25,42 @@ export default defineCommand({
       const { config, warnings } = loadConfig(path);
       for (const w of warnings) log.warn(w);
       const daemon = await startDaemon(config, args["dry-run"] ? { dryRun: true } : {});
-      await signals.serve(daemon, () => {
-        const next = loadConfig(path);
-        for (const w of next.warnings) log.warn(w);
-        return next.config;
+      // Monitoring matters more than the control socket: without it the daemon still runs.
+      const control = await startControl(daemon, config, signals).catch((error: unknown) => {
+        log.error(`${errorMessage(error)}; running without a control socket`);
+        return undefined;
       });
+      await signals.serve(
+        daemon,
+        () => {
+          const next = loadConfig(path);
+          for (const w of next.warnings) log.warn(w);
+          if (next.config.control.socketPath !== config.control.socketPath) {
+            log.warn(`control.socket_path changed: the new path takes effect at the next restart (still ${config.control.socketPath})`);
+          }
+          return next.config;
+        },
+        async () => control?.close(),
+      );
     }),
 });
+
+/** The control socket (docs/operations.md §Control socket): `vpnham ctl status | reload`. */
+function startControl(daemon: Daemon, config: Config, signals: ReturnType<typeof listenForSignals>) {
+  const metrics = createControlMetrics(daemon.metrics.registry);
+  return startControlServer({
+    path: config.control.socketPath,
+    onRequest: (command, outcome) => metrics.requests.inc({ command, outcome }),
+    handlers: {
+      status: async () => ({
+        version: VERSION,
+        pid: process.pid,
+        bridges: Object.fromEntries([...daemon.bridges()].map(([name, bridge]) => [name, bridge.status()])),
+      }),
+      reload: () => signals.reload(),
+    },
+  });
+}
 
 /**
  * SIGTERM/SIGINT: stop probing and serving, let a running hook finish, exit 0.
@@ -37,7 +69,9 @@ export default defineCommand({
  * stopping is ignored (it would start bridges again).
  */
 export function listenForSignals(): {
-  serve(daemon: Daemon, reloadConfig: () => Config): Promise<void>;
+  serve(daemon: Daemon, reloadConfig: () => Config, beforeStop?: () => Promise<void>): Promise<void>;
+  /** Reload now (as SIGHUP does); resolves with what changed, rejects with why not. */
+  reload(): Promise<ReloadResult>;
 } {
   const log = logger.withTag("serve");
   let daemon: Daemon | undefined;
@@ -48,15 +82,13 @@ export function listenForSignals(): {
   let stopRequested: ((signal: string) => void) | undefined;
   let earlyStop: string | undefined;
 
-  const reload = (): void => {
-    if (stopping) return void log.warn("SIGHUP ignored: stopping");
-    if (!daemon || !reloadConfig) {
-      reloadPending = true;
-      return;
-    }
+  /** One reload at a time, in order; the result (or why it failed) goes to the caller too. */
+  const reloadNow = (): Promise<ReloadResult> => {
+    if (stopping) return Promise.reject(new UserError("stopping: no reload"));
+    if (!daemon || !reloadConfig) return Promise.reject(new UserError("still starting: no reload yet"));
     const d = daemon;
     const load = reloadConfig;
-    reloading = reloading.then(async () => {
+    const done = reloading.then(async () => {
       try {
         const result = await d.reload(load());
         d.metrics.configReloads.inc({ outcome: result.failed.length ? "failed" : "ok" });
@@ -66,12 +98,27 @@ export function listenForSignals(): {
               (f.rolledBack ? "it runs with its previous settings" : "it is stopped"),
           );
         }
+        return result;
       } catch (error) {
         d.metrics.configReloads.inc({ outcome: "failed" });
         const problems = (error as { problems?: readonly string[] }).problems ?? [errorMessage(error)];
         log.error(`reload failed, still running the previous configuration: ${problems.join("; ")}`);
+        throw new UserError(`reload failed, still running the previous configuration: ${problems.join("; ")}`, problems);
       }
     });
+    reloading = done.then(
+      () => {},
+      () => {},
+    );
+    return done;
+  };
+  const reload = (): void => {
+    if (stopping) return void log.warn("SIGHUP ignored: stopping");
+    if (!daemon || !reloadConfig) {
+      reloadPending = true;
+      return;
+    }
+    reloadNow().catch(() => {}); // logged and counted inside
   };
   const stop = (signal: string): void => {
     if (stopRequested) stopRequested(signal);
@@ -82,7 +129,8 @@ export function listenForSignals(): {
   process.once("SIGINT", () => stop("SIGINT"));
 
   return {
-    async serve(started, loadConfig) {
+    reload: reloadNow,
+    async serve(started, loadConfig, beforeStop) {
       daemon = started;
       reloadConfig = loadConfig;
       if (reloadPending && !earlyStop) reload();
@@ -93,6 +141,7 @@ export function listenForSignals(): {
       stopping = true;
       log.info(`${signal}: stopping`);
       await reloading;
+      await beforeStop?.();
       await started.stop();
       log.info("stopped");
       process.exit(0);

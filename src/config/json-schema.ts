@@ -32,7 +32,7 @@ function defaultValue(meta: Partial<FieldMeta>): unknown {
   const text = meta.default;
   const type = meta.type ?? "";
   if (text === undefined) return undefined;
-  if (type === "duration" || type === "ip:port") return text;
+  if (type === "duration" || type === "ip:port" || type === "path") return text;
   if (type.startsWith("integer") || type.startsWith("number")) return Number(text);
   if (type === "boolean") return text === "true";
   if (text === "[]") return [];

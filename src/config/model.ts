@@ -86,6 +86,7 @@ export const configModel = z.object({
     latencyBucketsCount: z.number().int(),
     maxLatencyUs: z.number().int(),
   }),
+  control: z.object({ socketPath: z.string() }),
   dryRun: z.boolean(),
 });
 

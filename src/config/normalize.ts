@@ -51,6 +51,7 @@ export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): N
       latencyBucketsCount: raw.metrics.latency_buckets_count,
       maxLatencyUs: raw.metrics.max_latency_us,
     },
+    control: { socketPath: raw.control.socket_path },
     dryRun: raw.dry_run,
   };
   return { config, problems, warnings };

@@ -20,6 +20,7 @@ import {
   threshold,
 } from "./fields.ts";
 import { formatDurationMs } from "./duration.ts";
+import { defaultControlSocketPath } from "../control/paths.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -198,6 +199,17 @@ const metricsSchema = metricsFields
   .prefault({} as z.input<typeof metricsFields>)
   .meta({ type: "mapping", default: "all defaults", description: "metrics endpoint; may be omitted" });
 
+const controlFields = z.strictObject({
+  socket_path: z
+    .string({ error: (issue) => `${show(issue.input)} is not a path` })
+    .regex(/^\//, { error: "must be an absolute path" })
+    .default(defaultControlSocketPath)
+    .meta({ type: "path", default: defaultControlSocketPath, description: "unix socket for `vpnham ctl` (mode 0600, JSON lines)" }),
+});
+const controlSchema = controlFields
+  .prefault({} as z.input<typeof controlFields>)
+  .meta({ type: "mapping", default: "all defaults", description: "the daemon's control socket; may be omitted" });
+
 /**
  * The top-level sections that each give the daemon a job (docs/config.md §Sections). Every
  * section is optional, but a config needs at least one of these; a new job appends its key.
@@ -212,6 +224,7 @@ export const rawConfigSchema = z.strictObject({
     .optional()
     .meta({ type: "map", keyName: "bridge", description: "bridges by name (a job section)" }),
   metrics: metricsSchema,
+  control: controlSchema,
   default_scripts: scriptsSchema("for every bridge that does not set the hook")
     .optional()
     .meta({ type: "mapping", description: "hooks used by every bridge that does not set its own" }),

@@ -9,6 +9,7 @@ import { defaults, describeConfigSchema } from "../config/index.ts";
 import { JSON_SCHEMA_FILE, configJsonSchemaText } from "../config/json-schema.ts";
 import { describeHistogramBuckets, describeMetrics } from "../metrics/describe.ts";
 import { createMetrics } from "../metrics/registry.ts";
+import { featureMetrics } from "../metrics/features.ts";
 import { UserError } from "../util/errors.ts";
 import { isGeneratedPartFresh, replaceGeneratedPart } from "./markers.ts";
 
@@ -36,6 +37,7 @@ export function generatedParts(): GeneratedPart[] {
     maxLatencyUs: defaults.maxLatencyUs,
     version: "docs",
   });
+  for (const register of featureMetrics) register(registry);
   return [
     { file: "config.md", name: "config-reference", body: describeConfigSchema() },
     { file: "metrics.md", name: "metrics-reference", body: describeMetrics(registry) },

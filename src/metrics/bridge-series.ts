@@ -1,5 +1,5 @@
 import { POLL_FAILURE_REASONS } from "../partner/outcome.ts";
-import { ERROR_SCOPES, HOOK_NAMES, HOOK_OUTCOMES } from "./labels.ts";
+import { ERROR_SCOPES, HOOK_DROP_REASONS, HOOK_NAMES, HOOK_OUTCOMES } from "./labels.ts";
 import type { Metrics } from "./registry.ts";
 import { logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -30,6 +30,7 @@ export function initBridge(metrics: Metrics, bridge: string, tunnels: readonly s
   for (const outcome of ["ok", ...POLL_FAILURE_REASONS]) metrics.partnerPolls.inc({ bridge, outcome }, 0);
   for (const hook of HOOK_NAMES) {
     for (const outcome of HOOK_OUTCOMES) metrics.hookRuns.inc({ bridge, hook, outcome }, 0);
+    for (const reason of HOOK_DROP_REASONS) metrics.hookRunsDropped.inc({ bridge, hook, reason }, 0);
   }
 
   for (const tunnel of tunnels) {
@@ -77,6 +78,7 @@ export async function removeBridge(metrics: Metrics, bridge: string): Promise<vo
     metrics.roleTransitions,
     metrics.lastRoleChange,
     metrics.hookRuns,
+    metrics.hookRunsDropped,
     metrics.hookDuration,
   ] as unknown as RemovableMetric[];
 

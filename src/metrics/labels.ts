@@ -5,6 +5,8 @@ export { hookNames as HOOK_NAMES, type HookName } from "../config/placeholders.t
 /** `vpnham_hook_runs_total{outcome}` values. */
 export const HOOK_OUTCOMES = ["ok", "failed", "timeout", "dry_run"] as const;
 export type HookOutcome = (typeof HOOK_OUTCOMES)[number];
+/** `vpnham_hook_runs_dropped_total{reason}` values (src/hooks/coalesce.ts). */
+export const HOOK_DROP_REASONS = ["coalesced", "overflow"] as const;
 /** `vpnham_errors_total{scope}` values known up front (Go's); `job_<hook>` is added per hook. */
 export const ERROR_SCOPES = ["peer_probing", "partner_polling", "status_listener", "system"] as const;
 /** `vpnham_config_reloads_total{outcome}` values. */

@@ -54,6 +54,8 @@ export interface Metrics {
   /** vpnham_last_role_change_timestamp_seconds: set Unix seconds (Date.now() / 1000). */
   readonly lastRoleChange: Gauge<"bridge">;
   readonly hookRuns: Counter<"bridge" | "hook" | "outcome">;
+  /** vpnham_hook_runs_dropped_total: queued runs that never started (reason coalesced | overflow). */
+  readonly hookRunsDropped: Counter<"bridge" | "hook" | "reason">;
   /** vpnham_hook_duration_seconds: observe seconds. */
   readonly hookDuration: Histogram<"bridge" | "hook">;
   /** `server` is "metrics" or the status server's name, `code` the status code as text. */
@@ -214,6 +216,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       name: "vpnham_hook_runs_total",
       help: "Hook command runs by hook and outcome (ok, failed, timeout, dry_run).",
       labelNames: ["bridge", "hook", "outcome"],
+      registers,
+    }),
+    hookRunsDropped: new Counter({
+      name: "vpnham_hook_runs_dropped_total",
+      help: "Queued hook runs dropped before they started, by reason: coalesced (a later transition of the same bridge or tunnel superseded it, or it cancelled out against the last run), overflow (the bounded queue was full).",
+      labelNames: ["bridge", "hook", "reason"],
       registers,
     }),
     hookDuration: new Histogram({

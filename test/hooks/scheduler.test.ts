@@ -74,6 +74,8 @@ describe("hook scheduler", () => {
     });
     const scheduler = createHookScheduler(options);
     scheduler.emit({ hook: "interface_activate", tunnel: "wg0" });
+    // Started, so the deactivate cannot cancel it out (test/hooks/scheduler-coalesce.test.ts).
+    await new Promise((resolve) => setTimeout(resolve, 0));
     scheduler.emit({ hook: "interface_deactivate", tunnel: "wg0" });
     scheduler.emit({ hook: "interface_activate", tunnel: "wg1" });
     scheduler.emit({ hook: "bridge_activate" });
@@ -143,6 +145,9 @@ describe("hook scheduler", () => {
     const { reports, options } = harness({ interface_activate: { commands: [dump] }, bridge_deactivate: { commands: [dump] } });
     const scheduler = createHookScheduler(options);
     scheduler.emit({ hook: "interface_activate", tunnel: "wg0", reason: "tunnel up" });
+    // The bridge was active (no commands), so its deactivate has something to undo.
+    scheduler.emit({ hook: "bridge_activate" });
+    await scheduler.idle();
     scheduler.emit({ hook: "bridge_deactivate" });
     await scheduler.idle();
     const runs = readFileSync(file, "utf8").split("---\n").filter(Boolean).map((block) =>
@@ -210,6 +215,8 @@ describe("hook scheduler", () => {
     const scheduler = createHookScheduler(options);
     scheduler.emit({ hook: "bridge_deactivate" });
     scheduler.emit({ hook: "bridge_activate" });
+    // Run apart: a repeated activate queued behind the first would be coalesced into it.
+    await scheduler.idle();
     scheduler.emit({ hook: "bridge_activate" });
     await scheduler.idle();
     assert.equal(calls, 2);
@@ -228,8 +235,8 @@ describe("hook scheduler", () => {
     }, { timers });
     const scheduler = createHookScheduler(options);
     scheduler.emit({ hook: "bridge_activate" });
-    scheduler.emit({ hook: "bridge_deactivate" });
     await waitFor(() => lines(file).length > 0, 5000, "the activate to start");
+    scheduler.emit({ hook: "bridge_deactivate" });
     await scheduler.stop();
     scheduler.emit({ hook: "bridge_deactivate" });
     await scheduler.idle();

@@ -93,6 +93,7 @@ describe("metrics registry", () => {
       ["vpnham_role_transitions_total", "counter", ["bridge", "reason", "to", "tunnel"]],
       ["vpnham_last_role_change_timestamp_seconds", "gauge", ["bridge"]],
       ["vpnham_hook_runs_total", "counter", ["bridge", "hook", "outcome"]],
+      ["vpnham_hook_runs_dropped_total", "counter", ["bridge", "hook", "reason"]],
       ["vpnham_hook_duration_seconds", "histogram", ["bridge", "hook"]],
       ["vpnham_http_requests_total", "counter", ["code", "server"]],
       ["vpnham_event_loop_lag_seconds", "histogram", []],
@@ -143,6 +144,7 @@ describe("metrics registry", () => {
     assert.equal(value(f.get("vpnham_partner_polls_total"), { bridge: "b1", outcome: "timeout" }), 0);
     assert.equal(value(f.get("vpnham_errors_total"), { bridge: "b1", scope: "peer_probing" }), 0);
     assert.equal(value(f.get("vpnham_hook_runs_total"), { bridge: "b1", hook: "bridge_deactivate", outcome: "timeout" }), 0);
+    assert.equal(value(f.get("vpnham_hook_runs_dropped_total"), { bridge: "b1", hook: "interface_activate", reason: "coalesced" }), 0);
     const since = value(f.get("vpnham_last_role_change_timestamp_seconds"), { bridge: "b1" }) ?? 0;
     assert.ok(Math.abs(since - Date.now() / 1000) < 60, "last role change starts at start-up");
 

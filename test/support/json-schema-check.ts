@@ -18,6 +18,7 @@ const checked = new Set([
   "items",
   "minItems",
   "minLength",
+  "pattern",
   "minimum",
   "maximum",
 ]);
@@ -56,6 +57,9 @@ export function checkJsonSchema(schema: unknown, value: unknown, path = "(top le
     problems.push(`${path}: matches none of anyOf`);
   }
   if (typeof value === "string" && typeof schema.minLength === "number" && value.length < schema.minLength) problems.push(`${path}: too short`);
+  if (typeof value === "string" && typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) {
+    problems.push(`${path}: does not match ${schema.pattern}`);
+  }
   if (typeof value === "number") {
     if (typeof schema.minimum === "number" && value < schema.minimum) problems.push(`${path}: below ${schema.minimum}`);
     if (typeof schema.maximum === "number" && value > schema.maximum) problems.push(`${path}: above ${schema.maximum}`);

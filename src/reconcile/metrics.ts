@@ -1,0 +1,35 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+/** The reconcile engine's series (docs/reconcile.md), one set per registry. */
+export function createReconcileMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    runs: new Counter({
+      name: "vpnham_reconcile_runs_total",
+      help: "Reconcile runs by kind, target and outcome (applied, in_sync, dry_run, failed, superseded).",
+      labelNames: ["kind", "target", "outcome"],
+      registers,
+    }),
+    duration: new Histogram({
+      name: "vpnham_reconcile_duration_seconds",
+      help: "Duration of a reconcile run (read, plan, apply, read back, retries included), in seconds.",
+      labelNames: ["kind", "target"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: "vpnham_reconcile_last_success_timestamp_seconds",
+      help: "Unix time of the last run that ended with the target as desired (applied or in_sync).",
+      labelNames: ["kind", "target"],
+      registers,
+    }),
+    drift: new Counter({
+      name: "vpnham_reconcile_drift_total",
+      help: "Periodic re-runs that found the target changed behind our back (and repaired it unless dry-run).",
+      labelNames: ["kind", "target"],
+      registers,
+    }),
+  };
+}
+
+export type ReconcileMetrics = ReturnType<typeof createReconcileMetrics>;
