@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { UserError } from "../util/errors.ts";
 import { runCli } from "./common.ts";
 
-/** Hidden: rewrites the generated parts of docs/config.md and docs/metrics.md (for developers). */
+/** Hidden: rewrites the generated parts of docs/config.md and docs/metrics.md, and docs/vpnham.schema.json (for developers). */
 export default defineCommand({
   meta: { name: "docs", description: "Regenerate the generated parts of docs/ from the schema and the metrics registry", hidden: true },
   args: {

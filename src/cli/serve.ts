@@ -57,6 +57,8 @@ function startControl(daemon: Daemon, config: Config, signals: ReturnType<typeof
         version: VERSION,
         pid: process.pid,
         bridges: Object.fromEntries([...daemon.bridges()].map(([name, bridge]) => [name, bridge.status()])),
+        // Every job's components (bridges, checks, collectors, …) by key.
+        components: daemon.status(),
       }),
       reload: () => signals.reload(),
     },
@@ -97,7 +99,7 @@ export function listenForSignals(): {
         d.metrics.configReloads.inc({ outcome: result.failed.length ? "failed" : "ok" });
         for (const f of result.failed) {
           log.error(
-            `reload: bridge ${f.bridge} could not start with its new settings (${f.error}); ` +
+            `reload: ${f.key} could not start with its new settings (${f.error}); ` +
               (f.rolledBack ? "it runs with its previous settings" : "it is stopped"),
           );
         }

@@ -4,7 +4,7 @@
  * in one go.
  */
 import { bindsConflict, parseHostPort, type HostPort } from "./address.ts";
-import { defaults } from "./schema.ts";
+import { defaults, jobSections } from "./schema.ts";
 
 type Data = Record<string, unknown>;
 
@@ -23,6 +23,8 @@ export type Socket = { path: string; address: HostPort };
 export function crossCheck(raw: unknown): string[] {
   if (!isData(raw)) return [];
   const problems: string[] = [];
+  const noJob = missingJobProblem(Object.keys(raw).filter((key) => raw[key] !== undefined));
+  if (noJob) problems.push(noJob);
   const tcp: Socket[] = [];
   const udp: Socket[] = [];
   const bridges = isData(raw.bridges) ? raw.bridges : {};
@@ -51,6 +53,21 @@ export function crossCheck(raw: unknown): string[] {
   const metricsAddress = addressOf(listen);
   if (metricsAddress) tcp.push({ path: "metrics.listen_addr", address: metricsAddress });
   return problems.concat(conflicts(tcp, "TCP"), conflicts(udp, "UDP"));
+}
+
+/** "a, b or c" */
+export function orList(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+
+/**
+ * Every section is optional, but without a job section the daemon would have nothing to do
+ * (docs/config.md §Sections). Reported at the first job section's path, so the message sits
+ * where a Go config has its one required key.
+ */
+export function missingJobProblem(presentKeys: readonly string[], sections: readonly string[] = jobSections): string | undefined {
+  if (sections.some((section) => presentKeys.includes(section))) return undefined;
+  return `${sections[0]}: missing (a config needs at least one job section: ${orList(sections)})`;
 }
 
 function bridgeChecks(at: string, bridge: Data): string[] {

@@ -6,11 +6,11 @@ import { networkInterfaces } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { UserError, errorMessage } from "../util/errors.ts";
 import { FileRefusedError, readRegularFile, readRegularFileSync, type ReadFileResult } from "../util/read-file.ts";
-import { crossCheck } from "./checks.ts";
+import { crossCheck, orList } from "./checks.ts";
 import { errorMapFor, formatIssues } from "./issues.ts";
 import type { Config } from "./model.ts";
 import { normalize, type NormalizeEnv, type SecretFile } from "./normalize.ts";
-import { rawConfigSchema } from "./schema.ts";
+import { jobSections, rawConfigSchema } from "./schema.ts";
 import { parseYaml, type YamlData } from "./yaml.ts";
 
 export type LoadResult = { config: Config; warnings: string[] };
@@ -100,7 +100,8 @@ function checkConfig({ data, order }: YamlData, options: ParseOptions): LoadResu
     ...(options.interfaceNames ? { interfaceNames: options.interfaceNames } : {}),
   };
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    fail(options.sourceName, [data === null || data === undefined ? "the file is empty (expected a mapping with bridges:)" : "expected a mapping with bridges: at the top"]);
+    const expected = `a mapping with ${orList(jobSections.map((s) => `${s}:`))}`;
+    fail(options.sourceName, [data === null || data === undefined ? `the file is empty (expected ${expected})` : `expected ${expected} at the top`]);
   }
   const parsed = rawConfigSchema.safeParse(data, { reportInput: true, error: errorMapFor(rawConfigSchema) });
   // concat, not push(...): a spread of 100 000 problems overflows the stack.

@@ -40,8 +40,9 @@ function orderedKeys(data: object, order: readonly string[] | undefined): string
 export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): Normalized {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const bridges = orderedKeys(raw.bridges, order.bridges).map((name) => {
-    const bridge = raw.bridges[name] as RawBridge;
+  const rawBridges = raw.bridges ?? {};
+  const bridges = orderedKeys(rawBridges, order.bridges).map((name) => {
+    const bridge = rawBridges[name] as RawBridge;
     return normalizeBridge(name, bridge, raw, order.tunnels.get(name), env, problems, warnings);
   });
   const listenAddr = raw.metrics.listen_addr;

@@ -210,11 +210,19 @@ const controlSchema = controlFields
   .prefault({} as z.input<typeof controlFields>)
   .meta({ type: "mapping", default: "all defaults", description: "the daemon's control socket; may be omitted" });
 
+/**
+ * The top-level sections that each give the daemon a job (docs/config.md §Sections). Every
+ * section is optional, but a config needs at least one of these; a new job appends its key.
+ */
+export const jobSections = ["bridges"] as const;
+export type JobSection = (typeof jobSections)[number];
+
 export const rawConfigSchema = z.strictObject({
   bridges: z
     .record(z.string().min(1, { error: "a bridge name must not be empty" }), bridgeSchema)
-    .refine((bridges) => Object.keys(bridges).length > 0, { error: "at least one bridge is required" })
-    .meta({ type: "map", keyName: "bridge", description: "bridges by name" }),
+    .refine((bridges) => Object.keys(bridges).length > 0, { error: "at least one bridge is required (or leave bridges: out)" })
+    .optional()
+    .meta({ type: "map", keyName: "bridge", description: "bridges by name (a job section)" }),
   metrics: metricsSchema,
   control: controlSchema,
   default_scripts: scriptsSchema("for every bridge that does not set the hook")

@@ -1,10 +1,12 @@
 /**
- * What `vpnham docs` writes: the generated parts of docs/config.md and docs/metrics.md,
- * from the zod schema and the metrics registry. The drift tests use the same list.
+ * What `vpnham docs` writes: the generated parts of docs/config.md and docs/metrics.md, and the
+ * whole of docs/vpnham.schema.json, from the zod schema and the metrics registry. The drift
+ * tests use the same list.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaults, describeConfigSchema } from "../config/index.ts";
+import { JSON_SCHEMA_FILE, configJsonSchemaText } from "../config/json-schema.ts";
 import { describeHistogramBuckets, describeMetrics } from "../metrics/describe.ts";
 import { createMetrics } from "../metrics/registry.ts";
 import { featureMetrics } from "../metrics/features.ts";
@@ -14,9 +16,16 @@ import { isGeneratedPartFresh, replaceGeneratedPart } from "./markers.ts";
 export interface GeneratedPart {
   /** File name inside docs/. */
   readonly file: string;
-  /** Marker name: `<!-- generated:NAME -->`. */
+  /** Marker name: `<!-- generated:NAME -->` (for a whole file, just a name). */
   readonly name: string;
   readonly body: string;
+  /** `body` is the whole file, which has no markers (docs/vpnham.schema.json). */
+  readonly wholeFile?: boolean;
+}
+
+/** How stale-part messages name a part: "<file>: <marker name>", or the file name alone. */
+export function partLabel(part: GeneratedPart): string {
+  return part.wholeFile ? part.file : `${part.file}: ${part.name}`;
 }
 
 export const REGENERATE_COMMAND = "bun src/main.ts docs";
@@ -33,6 +42,7 @@ export function generatedParts(): GeneratedPart[] {
     { file: "config.md", name: "config-reference", body: describeConfigSchema() },
     { file: "metrics.md", name: "metrics-reference", body: describeMetrics(registry) },
     { file: "metrics.md", name: "metrics-buckets", body: describeHistogramBuckets(registry) },
+    { file: JSON_SCHEMA_FILE, name: "json-schema", body: configJsonSchemaText(), wholeFile: true },
   ];
 }
 
@@ -44,9 +54,15 @@ function readDoc(path: string): string {
   }
 }
 
-/** The parts of the files in `docsDir` that differ from what would be generated ("file: name"). */
+function isFresh(docsDir: string, part: GeneratedPart): boolean {
+  const path = join(docsDir, part.file);
+  if (part.wholeFile) return existsSync(path) && readDoc(path) === part.body;
+  return isGeneratedPartFresh(readDoc(path), part.name, part.body);
+}
+
+/** The parts of the files in `docsDir` that differ from what would be generated (see partLabel). */
 export function staleParts(docsDir: string, parts = generatedParts()): string[] {
-  return parts.filter((p) => !isGeneratedPartFresh(readDoc(join(docsDir, p.file)), p.name, p.body)).map((p) => `${p.file}: ${p.name}`);
+  return parts.filter((p) => !isFresh(docsDir, p)).map(partLabel);
 }
 
 /** Rewrites the generated parts in `docsDir`; returns the files that changed. */
@@ -54,9 +70,10 @@ export function writeGeneratedParts(docsDir: string, parts = generatedParts()): 
   const changed: string[] = [];
   for (const file of new Set(parts.map((p) => p.file))) {
     const path = join(docsDir, file);
-    const before = readDoc(path);
-    let after = before;
-    for (const part of parts.filter((p) => p.file === file)) {
+    const whole = parts.find((p) => p.file === file && p.wholeFile);
+    const before = whole && !existsSync(path) ? "" : readDoc(path);
+    let after = whole ? whole.body : before;
+    for (const part of parts.filter((p) => p.file === file && !p.wholeFile)) {
       try {
         after = replaceGeneratedPart(after, part.name, part.body);
       } catch (error) {

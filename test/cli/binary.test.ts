@@ -91,6 +91,15 @@ describe("compiled binary", () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
   });
 
+  test("validate refuses a file without a job section, still checking the other sections", () => {
+    const noJob = join(dir, "no-job.yaml");
+    writeFileSync(noJob, "metrics:\n  listen_addr: 127.66.0.1:99999\n");
+    const r = run(["validate", "--config", noJob]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bridges: missing \(a config needs at least one job section: bridges\)/);
+    assert.match(r.stderr, /metrics\.listen_addr: "127\.66\.0\.1:99999"/);
+  });
+
   test("a missing config file is a clear error; $VPNHAM_CONFIG is honoured", () => {
     const r = run(["validate"], { VPNHAM_CONFIG: join(dir, "nope.yaml") });
     assert.equal(r.code, 1);

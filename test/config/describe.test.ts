@@ -46,6 +46,8 @@ const everyKey = [
   "metrics.listen_addr",
   "metrics.latency_buckets_count",
   "metrics.max_latency_us",
+  "control",
+  "control.socket_path",
   "default_scripts",
   ...hookNames.map((h) => `default_scripts.${h}`),
   "dry_run",

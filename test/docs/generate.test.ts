@@ -5,18 +5,18 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generatedParts, staleParts, writeGeneratedParts } from "../../src/docs/generate.ts";
+import { generatedParts, partLabel, staleParts, writeGeneratedParts } from "../../src/docs/generate.ts";
 import { replaceGeneratedPart } from "../../src/docs/markers.ts";
 
 const root = resolve(dirname(fileURLToPath((import.meta as unknown as { url: string }).url)), "..", "..");
 const scratch = mkdtempSync(join(tmpdir(), "vpnham-docs-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A copy of docs/config.md and docs/metrics.md in a fresh directory. */
+/** A copy of every file of docs/ that has generated parts, in a fresh directory. */
 function copyDocs(name: string): string {
   const dir = join(scratch, name);
   mkdirSync(dir, { recursive: true });
-  for (const file of ["config.md", "metrics.md"]) copyFileSync(join(root, "docs", file), join(dir, file));
+  for (const file of new Set(generatedParts().map((p) => p.file))) copyFileSync(join(root, "docs", file), join(dir, file));
   return dir;
 }
 
@@ -42,11 +42,29 @@ test("writeGeneratedParts restores stale parts and leaves the hand-written text 
   assert.deepEqual(writeGeneratedParts(dir), [], "nothing left to change");
 });
 
-test("the generated parts cover the config reference, the metrics and their buckets", () => {
-  assert.deepEqual(
-    generatedParts().map((p) => `${p.file}: ${p.name}`),
-    ["config.md: config-reference", "metrics.md: metrics-reference", "metrics.md: metrics-buckets"],
-  );
+test("the generated parts cover the config reference, the metrics and their buckets, and the JSON schema", () => {
+  assert.deepEqual(generatedParts().map(partLabel), [
+    "config.md: config-reference",
+    "metrics.md: metrics-reference",
+    "metrics.md: metrics-buckets",
+    "vpnham.schema.json",
+  ]);
+});
+
+test("a stale or missing JSON schema is reported by `vpnham docs --check` and rewritten by `vpnham docs`", () => {
+  const dir = copyDocs("json");
+  const original = readFileSync(join(dir, "vpnham.schema.json"), "utf8");
+  writeFileSync(join(dir, "vpnham.schema.json"), original.replace('"type": "object"', '"type": "array"'));
+  assert.deepEqual(staleParts(dir), ["vpnham.schema.json"]);
+  const check = vpnham(["docs", "--check", "--dir", dir]);
+  assert.equal(check.code, 1, check.stderr);
+  assert.match(check.stderr, /vpnham\.schema\.json is stale: run `bun src\/main\.ts docs`/);
+  assert.equal(vpnham(["docs", "--dir", dir]).code, 0);
+  assert.equal(readFileSync(join(dir, "vpnham.schema.json"), "utf8"), original);
+  rmSync(join(dir, "vpnham.schema.json"));
+  assert.deepEqual(staleParts(dir), ["vpnham.schema.json"]);
+  assert.deepEqual(writeGeneratedParts(dir), ["vpnham.schema.json"]);
+  assert.equal(readFileSync(join(dir, "vpnham.schema.json"), "utf8"), original);
 });
 
 test("`vpnham docs --check` fails on a stale part and says how to fix it; `vpnham docs` fixes it", () => {

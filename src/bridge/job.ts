@@ -1,0 +1,68 @@
+/**
+ * Bridges as a job (src/daemon/jobs.ts): one component per configured bridge, key
+ * `bridge:<name>`, its settings the bridge's whole config, so any change restarts it.
+ */
+import type { BridgeConfig, Config } from "../config/index.ts";
+import type { Component, ComponentSpec, Job, JobContext } from "../daemon/component.ts";
+import { initBridge, removeBridge } from "../metrics/registry.ts";
+import { OwnProbeIds } from "../probe/own-ids.ts";
+import type { BridgeStatus } from "../partner/status-body.ts";
+import { BridgeRuntime } from "./bridge.ts";
+
+export const BRIDGE_KEY_PREFIX = "bridge:";
+
+export class BridgeComponent implements Component {
+  readonly key: string;
+  readonly runtime: BridgeRuntime;
+
+  constructor(
+    readonly settings: BridgeConfig,
+    private readonly context: JobContext,
+    ownProbeIds: OwnProbeIds,
+  ) {
+    this.key = `${BRIDGE_KEY_PREFIX}${settings.name}`;
+    this.runtime = new BridgeRuntime({
+      config: settings,
+      metrics: context.metrics,
+      dryRun: context.dryRun,
+      ownProbeIds,
+      onHookReport: context.onHookReport,
+    });
+  }
+
+  async start(): Promise<void> {
+    initBridge(this.context.metrics, this.settings.name, this.settings.tunnels.map((t) => t.name));
+    await this.runtime.start();
+  }
+
+  /** Also after a failed start; the bridge's series go with it (removeBridge never rejects). */
+  async stop(): Promise<void> {
+    await this.runtime.stop();
+    await removeBridge(this.context.metrics, this.settings.name);
+  }
+
+  status(): BridgeStatus {
+    return this.runtime.status();
+  }
+}
+
+export const bridgeJob: Job = (context) => {
+  // One set for the whole host: a request of one bridge bounced off another bridge's socket
+  // is refused too (docs/hardening.md "Reflected probes").
+  const ownProbeIds = new OwnProbeIds();
+  return (config: Config): ComponentSpec[] =>
+    config.bridges.map((bridge) => ({
+      key: `${BRIDGE_KEY_PREFIX}${bridge.name}`,
+      settings: bridge,
+      create: () => new BridgeComponent(bridge, context, ownProbeIds),
+    }));
+};
+
+/** The running bridges' runtimes by bridge name (the demo and tests look inside them). */
+export function bridgeRuntimes(components: Iterable<Component>): Map<string, BridgeRuntime> {
+  const runtimes = new Map<string, BridgeRuntime>();
+  for (const component of components) {
+    if (component instanceof BridgeComponent) runtimes.set(component.settings.name, component.runtime);
+  }
+  return runtimes;
+}
