@@ -5,6 +5,7 @@
  */
 import { bindsConflict, parseHostPort, type HostPort } from "./address.ts";
 import { defaults } from "./schema.ts";
+import { checksCrossCheck } from "../checks/schema.ts";
 
 type Data = Record<string, unknown>;
 
@@ -50,7 +51,7 @@ export function crossCheck(raw: unknown): string[] {
   const listen = metrics.listen_addr === undefined || metrics.listen_addr === "" ? defaults.metricsListenAddr : metrics.listen_addr;
   const metricsAddress = addressOf(listen);
   if (metricsAddress) tcp.push({ path: "metrics.listen_addr", address: metricsAddress });
-  problems.push(...conflicts(tcp, "TCP"), ...conflicts(udp, "UDP"));
+  problems.push(...conflicts(tcp, "TCP"), ...conflicts(udp, "UDP"), ...checksCrossCheck(raw));
   return problems;
 }
 

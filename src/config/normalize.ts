@@ -51,6 +51,7 @@ export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): N
       maxLatencyUs: raw.metrics.max_latency_us,
     },
     dryRun: raw.dry_run,
+    ...(raw.checks === undefined ? {} : { checks: raw.checks }),
   };
   return { config, problems, warnings };
 }

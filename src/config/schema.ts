@@ -20,6 +20,7 @@ import {
   threshold,
 } from "./fields.ts";
 import { formatDurationMs } from "./duration.ts";
+import { checksSchema } from "../checks/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -208,6 +209,7 @@ export const rawConfigSchema = z.strictObject({
     .optional()
     .meta({ type: "mapping", description: "hooks used by every bridge that does not set its own" }),
   dry_run: z.boolean().default(false).meta({ type: "boolean", default: "false", description: "log the hooks that would run, run nothing (vpnham addition)" }),
+  checks: checksSchema.optional(),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;
