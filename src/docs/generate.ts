@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { defaults, describeConfigSchema } from "../config/index.ts";
 import { describeHistogramBuckets, describeMetrics } from "../metrics/describe.ts";
 import { createMetrics } from "../metrics/registry.ts";
+import { checkMetrics } from "../checks/metrics.ts";
 import { UserError } from "../util/errors.ts";
 import { isGeneratedPartFresh, replaceGeneratedPart } from "./markers.ts";
 
@@ -27,6 +28,7 @@ export function generatedParts(): GeneratedPart[] {
     maxLatencyUs: defaults.maxLatencyUs,
     version: "docs",
   });
+  checkMetrics(registry);
   return [
     { file: "config.md", name: "config-reference", body: describeConfigSchema() },
     { file: "metrics.md", name: "metrics-reference", body: describeMetrics(registry) },
