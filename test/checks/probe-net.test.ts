@@ -1,5 +1,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpsServer } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { probeHttp, probeTcp } from "../../src/checks/probe-net.ts";
 import type { HttpTarget } from "../../src/checks/schema.ts";
 import { blackhole, closedPort, httpServer, listener, loopback } from "./support.ts";
@@ -151,5 +156,40 @@ describe("http probe", () => {
 
   test("sends our user agent", async () => {
     assert.deepEqual(await probeHttp(http(`${base}ua`, { bodyRegex: "^vpnham-test$" }), AbortSignal.timeout(2000), ua), { ok: true });
+  });
+});
+
+function selfSignedCert(dir: string): { key: string; cert: string } | undefined {
+  try {
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
+      { stdio: "ignore" },
+    );
+    return { key: readFileSync(join(dir, "key.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8") };
+  } catch {
+    return undefined;
+  }
+}
+
+describe("https probe", () => {
+  const dir = mkdtempSync(join(tmpdir(), "h-checks-"));
+  const pair = selfSignedCert(dir);
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const skip = pair ? false : "openssl is not installed (needed to make a test certificate)";
+
+  test("self-signed certificate: refused unless tls_skip_verify", { skip }, async () => {
+    const server = createHttpsServer({ key: pair!.key, cert: pair!.cert }, (_req, res) => res.end("tls ok"));
+    await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+    const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    try {
+      const target = { ...http(url), kind: "https" as const, bodyMatch: "tls ok" };
+      const strict = await probeHttp(target, AbortSignal.timeout(3000), ua);
+      assert.equal(!strict.ok && strict.reason, "connect", JSON.stringify(strict));
+      assert.deepEqual(await probeHttp({ ...target, tlsSkipVerify: true }, AbortSignal.timeout(3000), ua), { ok: true });
+    } finally {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
