@@ -10,6 +10,7 @@ import { duration, hostPort, httpUrl, show, threshold } from "../config/fields.t
 import {
   checkNameProblem,
   defaultExpectedStatus,
+  defaultStatusRanges,
   parseIpvsService,
   parsePingHost,
   parseStatusRanges,
@@ -173,7 +174,7 @@ const checkSchema = checkFields
           ...common,
           kind: raw.kind,
           url,
-          expectedStatus: raw.expected_status ?? (parseStatusRanges(defaultExpectedStatus) as { value: StatusRange[] }).value,
+          expectedStatus: raw.expected_status ?? [...defaultStatusRanges],
           ...(raw.body_match === undefined ? {} : { bodyMatch: raw.body_match }),
           ...(raw.body_regex === undefined ? {} : { bodyRegex: raw.body_regex }),
           maxBodyBytes: raw.max_body_bytes ?? checkDefaults.maxBodyBytes,

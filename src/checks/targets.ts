@@ -8,6 +8,7 @@ import { formatIp, parseHostPort, parseIp, type Parsed } from "../config/address
 export type StatusRange = { readonly min: number; readonly max: number };
 
 export const defaultExpectedStatus = "200-399";
+export const defaultStatusRanges: readonly StatusRange[] = [{ min: 200, max: 399 }];
 
 /**
  * `200`, `"200-399"`, `"200,204"` or a list of those (`[200, "300-308"]`) → ranges.

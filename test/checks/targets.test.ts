@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkNameProblem, formatIpvsService, parseIpvsService, parsePingHost, parseStatusRanges, statusExpected } from "../../src/checks/targets.ts";
+import { checkNameProblem, defaultExpectedStatus, defaultStatusRanges, formatIpvsService, parseIpvsService, parsePingHost, parseStatusRanges, statusExpected } from "../../src/checks/targets.ts";
 
 const statusTable: Array<[input: unknown, ok: string | RegExp]> = [
   ["200-399", "200-399"],
@@ -91,4 +91,10 @@ for (const [input, expected] of pingTable) {
 test("check names: plain label values only", () => {
   assert.equal(checkNameProblem("web-1.frontend_a"), undefined);
   for (const bad of ["", "-x", "a b", "a\"b", "x".repeat(65), "ü"]) assert.ok(checkNameProblem(bad), bad);
+});
+
+test("the default status ranges are the documented default", () => {
+  const parsed = parseStatusRanges(defaultExpectedStatus);
+  assert.ok(parsed.ok);
+  assert.deepEqual(parsed.value, defaultStatusRanges);
 });
