@@ -63,7 +63,8 @@ const text = (type: string, description: string, parse?: (value: string) => { ok
   z
     .unknown()
     .transform((value, ctx): string => {
-      if (typeof value !== "string" || value === "") return fail(ctx, value, `${show(value)} is not ${type === "string" ? "a string" : `a ${type}`}`);
+      if (value === "") return fail(ctx, value, `empty (expected ${type === "string" ? "a string" : `a ${type}`})`);
+      if (typeof value !== "string") return fail(ctx, value, `${show(value)} is not ${type === "string" ? "a string" : `a ${type}`}`);
       if (!parse) return value;
       const parsed = parse(value);
       return parsed.ok ? parsed.value : fail(ctx, value, parsed.error);

@@ -81,6 +81,8 @@ const problemTable: Array<{ name: string; check: Record<string, unknown>; path: 
   { name: "threshold below 2", check: { kind: "tcp", address: "10.0.0.1:1", threshold_down: 1 }, path: "checks.c.threshold_down", fragments: ["out of range 2..100"] },
   { name: "bare number interval", check: { kind: "tcp", address: "10.0.0.1:1", interval: 5 }, path: "checks.c.interval", fragments: ["bare number"] },
   { name: "interval too short", check: { kind: "tcp", address: "10.0.0.1:1", interval: "10ms", timeout: "10ms" }, path: "checks.c.interval", fragments: ["too short"] },
+  { name: "empty body_match", check: { kind: "http", url: "http://10.0.0.1/", body_match: "" }, path: "checks.c.body_match", fragments: ["empty (expected a string)"] },
+  { name: "bridge name not a string", check: { kind: "bridge_active", bridge: 5 }, path: "checks.c.bridge", fragments: ["5 is not a bridge name"] },
   { name: "typo in a key", check: { kind: "tcp", adress: "10.0.0.1:1" }, path: "checks.c.adress", fragments: ["unknown key", "did you mean address?"] },
 ];
 
