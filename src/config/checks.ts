@@ -5,6 +5,7 @@
  */
 import { bindsConflict, parseHostPort, type HostPort } from "./address.ts";
 import { defaults, jobSections } from "./schema.ts";
+import { checksCrossCheck } from "../checks/schema.ts";
 
 type Data = Record<string, unknown>;
 
@@ -52,7 +53,7 @@ export function crossCheck(raw: unknown): string[] {
   const listen = metrics.listen_addr === undefined || metrics.listen_addr === "" ? defaults.metricsListenAddr : metrics.listen_addr;
   const metricsAddress = addressOf(listen);
   if (metricsAddress) tcp.push({ path: "metrics.listen_addr", address: metricsAddress });
-  return problems.concat(conflicts(tcp, "TCP"), conflicts(udp, "UDP"));
+  return problems.concat(conflicts(tcp, "TCP"), conflicts(udp, "UDP"), checksCrossCheck(raw));
 }
 
 /** "a, b or c" */

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { hookNames } from "./placeholders.ts";
+import type { ChecksConfig } from "../checks/schema.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -88,6 +89,8 @@ export const configModel = z.object({
   }),
   control: z.object({ socketPath: z.string() }),
   dryRun: z.boolean(),
+  /** `checks:` as src/checks/schema.ts yields it (docs/checks.md); absent when not configured. */
+  checks: z.custom<ChecksConfig>().optional(),
 });
 
 export type HostPort = z.output<typeof hostPortModel>;

@@ -56,6 +56,7 @@ export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): N
     },
     control: { socketPath: raw.control.socket_path },
     dryRun: raw.dry_run,
+    ...(raw.checks === undefined ? {} : { checks: raw.checks }),
   };
   return { config, problems, warnings };
 }

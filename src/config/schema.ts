@@ -21,6 +21,7 @@ import {
 } from "./fields.ts";
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
+import { checksSchema } from "../checks/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -214,7 +215,7 @@ const controlSchema = controlFields
  * The top-level sections that each give the daemon a job (docs/config.md §Sections). Every
  * section is optional, but a config needs at least one of these; a new job appends its key.
  */
-export const jobSections = ["bridges"] as const;
+export const jobSections = ["bridges", "checks"] as const;
 export type JobSection = (typeof jobSections)[number];
 
 export const rawConfigSchema = z.strictObject({
@@ -229,6 +230,7 @@ export const rawConfigSchema = z.strictObject({
     .optional()
     .meta({ type: "mapping", description: "hooks used by every bridge that does not set its own" }),
   dry_run: z.boolean().default(false).meta({ type: "boolean", default: "false", description: "log the hooks that would run, run nothing (vpnham addition)" }),
+  checks: checksSchema.optional(),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;

@@ -37,6 +37,8 @@ export interface JobContext {
   readonly dryRun: boolean;
   /** Every hook run, after it finished (the demo and tests watch these). */
   readonly onHookReport?: (bridge: string, report: HookRunReport) => void;
+  /** Whether this daemon's bridge of that name is active now; undefined when none runs. */
+  bridgeActive(bridge: string): boolean | undefined;
 }
 
 /**

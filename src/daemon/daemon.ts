@@ -61,8 +61,13 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     version: VERSION,
   });
   const dryRun = options.dryRun ?? config.dryRun;
-  const specsOf = componentSpecsFor({ metrics, dryRun, ...(options.onHookReport ? { onHookReport: options.onHookReport } : {}) });
   const components = createComponentSet();
+  const specsOf = componentSpecsFor({
+    metrics,
+    dryRun,
+    ...(options.onHookReport ? { onHookReport: options.onHookReport } : {}),
+    bridgeActive: (name) => bridgeRuntimes(components.components().values()).get(name)?.state.bridgeActive,
+  });
   let current = config;
 
   const metricsServer = await startMetricsServer({ addr: config.metrics.listenAddr, metrics }).catch((error: unknown) => {

@@ -10,10 +10,11 @@
  * - that `Job` appended to the list below.
  */
 import { BRIDGE_KEY_PREFIX, bridgeJob } from "../bridge/job.ts";
+import { checksJob } from "../checks/job.ts";
 import type { Config } from "../config/index.ts";
 import type { ComponentSpec, Job, JobContext } from "./component.ts";
 
-export const jobs: readonly Job[] = [bridgeJob];
+export const jobs: readonly Job[] = [bridgeJob, checksJob];
 
 /** Sets up every job once; the function returned lists the components a config wants, job by job. */
 export function componentSpecsFor(context: JobContext, registry: readonly Job[] = jobs): (config: Config) => ComponentSpec[] {

@@ -51,6 +51,28 @@ const everyKey = [
   "default_scripts",
   ...hookNames.map((h) => `default_scripts.${h}`),
   "dry_run",
+  "checks",
+  "checks.<check>",
+  ...[
+    "kind",
+    "interval",
+    "timeout",
+    "threshold_down",
+    "threshold_up",
+    "address",
+    "url",
+    "expected_status",
+    "body_match",
+    "body_regex",
+    "max_body_bytes",
+    "tls_skip_verify",
+    "host",
+    "command",
+    "service",
+    "min_servers",
+    "path",
+    "bridge",
+  ].map((k) => `checks.<check>.${k}`),
 ];
 
 function rows(): Map<string, string[]> {

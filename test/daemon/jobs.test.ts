@@ -15,7 +15,7 @@ const bridge = (name: string, n: number) => ({
   tunnels: [{ name: "lo", role: "active" as const, addr: `127.66.21.${n}:13003`, probeAddr: `127.66.21.${100 + n}:13003` }],
 });
 const config = (): Config => parseConfigWith(configYaml([bridge("left", 1), bridge("right", 2)], null), { interfaceNames: new Set(["lo"]) }).config;
-const context = (): JobContext => ({ metrics: createMetrics({ latencyBucketsCount: 3, maxLatencyUs: 1000, version: "test" }), dryRun: true });
+const context = (): JobContext => ({ metrics: createMetrics({ latencyBucketsCount: 3, maxLatencyUs: 1000, version: "test" }), dryRun: true, bridgeActive: () => undefined });
 
 describe("the jobs registry", () => {
   test("bridges are the first job", () => {
