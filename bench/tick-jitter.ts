@@ -9,8 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
-import { startTicker } from "../src/util/ticker.ts";
-import { lateToleranceMs } from "../src/monitor/tunnel-health.ts";
+import { lateToleranceMs, startTicker } from "../src/util/ticker.ts";
 
 const { values } = parseArgs({
   options: { loops: { type: "string", default: "2" }, seconds: { type: "string", default: "20" }, interval: { type: "string", default: "100" } },

@@ -4,7 +4,6 @@ import type { Metrics } from "../metrics/registry.ts";
 import {
   beginProbe,
   initialTunnelHealth,
-  lateToleranceMs,
   probeSendFailed,
   replyReceived,
   type HealthResult,
@@ -17,7 +16,7 @@ import { startTransponder, type Transponder } from "../probe/transponder.ts";
 import { encodeProbe, type Probe } from "../probe/wire.ts";
 import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
-import { startTicker, type TickInfo, type Ticker } from "../util/ticker.ts";
+import { lateToleranceMs, startTicker, type TickInfo, type Ticker } from "../util/ticker.ts";
 
 /**
  * The shell around one tunnel: a probe ticker, the UDP transponder and the

@@ -63,15 +63,6 @@ export interface HealthResult {
   readonly newlyFailed: number;
 }
 
-/**
- * How late a tick may fire before we count ourselves as stalled: timer jitter
- * on a quiet host is well under a millisecond, a busy one a few ms. A tenth of
- * the interval (at least 2 ms, at most half of it) tells the two apart.
- */
-export function lateToleranceMs(intervalMs: number): number {
-  return Math.min(intervalMs / 2, Math.max(2, intervalMs / 10));
-}
-
 /** Window slack beyond the thresholds, so a reply a few intervals late is still "late", not "stale". */
 export const WINDOW_SLACK = 64;
 

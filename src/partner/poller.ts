@@ -2,6 +2,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { AUTH_HEADER, requestAuthHeader, verifyResponseAuth } from "../auth/status-auth.ts";
 import { errorMessage } from "../util/errors.ts";
+import { lateToleranceMs } from "../util/ticker.ts";
 import type { PollOutcome } from "./outcome.ts";
 import { parseStatusBody, type Role } from "./status-body.ts";
 
@@ -101,9 +102,20 @@ export function createPartnerPoller(opts: PartnerPollerOptions): PartnerPoller {
         resolve(outcome);
       };
       inFlight.add(finish);
-      const timer = setTimeout(() => {
+      // If the timer fires late, *we* stalled and the answer may be sitting unread: one more
+      // timeout's worth of grace (as for probes; docs/hardening.md §Busy CPUs and late timers).
+      let deadlineMs = performance.now() + opts.timeoutMs;
+      let graced = false;
+      const onTimeout = (): void => {
+        if (!graced && performance.now() - deadlineMs >= lateToleranceMs(opts.timeoutMs)) {
+          graced = true;
+          deadlineMs = performance.now() + opts.timeoutMs;
+          timer = setTimeout(onTimeout, opts.timeoutMs);
+          return;
+        }
         finish({ ok: false, reason: "timeout", detail: `no complete answer within ${opts.timeoutMs} ms` });
-      }, opts.timeoutMs);
+      };
+      let timer = setTimeout(onTimeout, opts.timeoutMs);
 
       const send = (retryOnStaleSocket: boolean): void => {
         let responded = false;

@@ -15,6 +15,15 @@ export interface TickInfo {
   readonly lateMs: number;
 }
 
+/**
+ * How late a timer may fire before we count ourselves as stalled: timer jitter on a quiet host
+ * is well under a millisecond, a busy one a few ms. A tenth of the period (at least 2 ms, at
+ * most half of it) tells the two apart (docs/hardening.md §Busy CPUs and late timers).
+ */
+export function lateToleranceMs(periodMs: number): number {
+  return Math.min(periodMs / 2, Math.max(2, periodMs / 10));
+}
+
 export interface Ticker {
   stop(): void;
 }
