@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { hookNames } from "./placeholders.ts";
+import type { CollectorsConfig } from "../collectors/schema.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -85,8 +86,10 @@ export const configModel = z.object({
     listenAddr: hostPortModel,
     latencyBucketsCount: z.number().int(),
     maxLatencyUs: z.number().int(),
+    textfilePath: z.string().optional(),
   }),
   control: z.object({ socketPath: z.string() }),
+  collectors: z.custom<CollectorsConfig>().optional(),
   dryRun: z.boolean(),
 });
 

@@ -21,6 +21,7 @@ import {
 } from "./fields.ts";
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
+import { collectorsSchema, textfilePathSchema } from "../collectors/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -194,6 +195,7 @@ const metricsFields = z.strictObject({
     max: 1000,
   }),
   max_latency_us: integer({ meta: { description: "largest latency bucket, in µs" }, default: defaults.maxLatencyUs, min: 2, max: 3_600_000_000 }),
+  textfile_path: textfilePathSchema,
 });
 const metricsSchema = metricsFields
   .prefault({} as z.input<typeof metricsFields>)
@@ -217,6 +219,7 @@ export const rawConfigSchema = z.strictObject({
     .meta({ type: "map", keyName: "bridge", description: "bridges by name" }),
   metrics: metricsSchema,
   control: controlSchema,
+  collectors: collectorsSchema.optional(),
   default_scripts: scriptsSchema("for every bridge that does not set the hook")
     .optional()
     .meta({ type: "mapping", description: "hooks used by every bridge that does not set its own" }),
