@@ -1,8 +1,9 @@
 import type { Registry } from "prom-client";
 import { createControlMetrics } from "../control/metrics.ts";
+import { createCollectorMetrics } from "../collectors/index.ts";
 
 /**
  * Series that features register on the daemon's registry next to the core's
  * (createMetrics). Listed here so the generated docs/metrics.md shows them all.
  */
-export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [createControlMetrics];
+export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [createControlMetrics, createCollectorMetrics];
