@@ -164,7 +164,11 @@ export class CollectorRunner {
     this.lastStartMs = startMs;
     this.running = (async () => {
       const outcome = await runBounded((signal) => this.collector.collect(signal), this.timing.timeoutMs);
-      this.record(outcome, this.now() - startMs);
+      try {
+        this.record(outcome, this.now() - startMs);
+      } catch (error) {
+        this.safely(() => this.hooks.onProblems?.(this.collector.name, [`recording a run failed: ${errorMessage(error)}`]));
+      }
     })().finally(() => {
       this.running = undefined;
       this.schedule();

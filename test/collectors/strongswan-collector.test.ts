@@ -84,3 +84,28 @@ describe("strongSwan collector against a scripted charon", () => {
     assert.equal(await value(registry, "vpnham_ipsec_child_sa_up", net), 1);
   });
 });
+
+describe("strongSwan collector against a wedged charon", () => {
+  test("accepts but never answers: success 0 after the timeout, the scrape never waits", async () => {
+    configureLogger({ level: "silent" });
+    const charon = new FakeCharon();
+    charon.reply = () => {};
+    await charon.listen();
+    const registry = new Registry();
+    const collectors = startCollectors({ collectors: { strongswan: { socketPath: charon.path, intervalMs: 60_000, timeoutMs: 300 } } }, registry);
+    try {
+      const started = performance.now();
+      await families(registry);
+      assert.ok(performance.now() - started < 100, "scrape during a hanging collection");
+      const [status] = await collectors.runNow();
+      assert.equal(status?.success, false);
+      assert.match(status?.lastError ?? "", /timed out|aborted/);
+      assert.equal(await value(registry, "vpnham_collector_success", { collector: "strongswan" }), 0);
+      assert.ok(charon.clients.length <= 4, `bounded reconnects (${charon.clients.length})`);
+    } finally {
+      await collectors.stop();
+      await charon.dispose();
+      configureLogger({ level: "info" });
+    }
+  });
+});
