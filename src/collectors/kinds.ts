@@ -4,6 +4,8 @@
  * an entry here.
  */
 import type { CollectorsConfig } from "./schema.ts";
+import { createFrrCollector } from "./frr/collector.ts";
+import { frrFamilies } from "./frr/samples.ts";
 import { createStrongswanCollector } from "./strongswan/collector.ts";
 import { strongswanFamilies } from "./strongswan/samples.ts";
 import type { Collector, CollectorTiming, FamilyDef } from "./types.ts";
@@ -18,8 +20,9 @@ export interface CollectorKind<K extends CollectorName = CollectorName> {
 }
 
 export const collectorKinds: readonly CollectorKind[] = [
-  { name: "strongswan", families: strongswanFamilies, create: (section) => createStrongswanCollector(section) },
-];
+  { name: "strongswan", families: strongswanFamilies, create: (section) => createStrongswanCollector(section) } satisfies CollectorKind<"strongswan">,
+  { name: "frr", families: frrFamilies, create: (section) => createFrrCollector(section) } satisfies CollectorKind<"frr">,
+] as readonly CollectorKind[];
 
 /** The configured collectors, in the order of collectorKinds, with their timing. */
 export function configuredCollectors(config: CollectorsConfig | undefined, kinds: readonly CollectorKind[] = collectorKinds): { kind: CollectorKind; section: Sections[CollectorName] & CollectorTiming }[] {

@@ -12,6 +12,7 @@ export const collectorDefaults = {
   interval: "15s",
   timeout: "5s",
   strongswanSocketPath: "/var/run/charon.vici",
+  vtyshPath: "/usr/bin/vtysh",
 } as const;
 
 const absolutePath = (description: string, defaultPath?: string) => {
@@ -49,8 +50,26 @@ export const strongswanSchema = strongswanFields
 
 export type StrongswanConfig = z.output<typeof strongswanSchema>;
 
+const frrFields = z.strictObject({
+  vtysh_path: absolutePath("vtysh to run (`show bgp vrf all summary json`; needs the frrvty group or root, see docs/collectors.md §Permissions)", collectorDefaults.vtyshPath),
+  vty_socket: absolutePath("directory of the daemons' vty sockets, passed as --vty_socket (default: FRR's own)").optional(),
+  ...timingFields,
+});
+
+export const frrSchema = frrFields
+  .superRefine(timeoutWithinInterval)
+  .transform((raw) => ({
+    vtyshPath: raw.vtysh_path,
+    ...(raw.vty_socket === undefined ? {} : { vtySocket: raw.vty_socket }),
+    intervalMs: raw.interval,
+    timeoutMs: raw.timeout,
+  }))
+  .meta({ type: "mapping", description: "FRR over vtysh: BGP sessions per VRF, AFI/SAFI and peer" });
+
+export type FrrConfig = z.output<typeof frrSchema>;
+
 export const collectorsSchema = z
-  .strictObject({ strongswan: strongswanSchema.optional() })
+  .strictObject({ strongswan: strongswanSchema.optional(), frr: frrSchema.optional() })
   .meta({ type: "mapping", description: "exporters of other daemons' state on /metrics (docs/collectors.md); each present key is enabled" });
 
 export type CollectorsConfig = z.output<typeof collectorsSchema>;
