@@ -64,13 +64,13 @@ describe("strongSwan collector with real charons", { skip, timeout: 60_000 }, ()
     configureLogger({ level: "info" });
   });
 
-  test("a loaded but not initiated connection reads 0, it is not missing", async () => {
+  test("a loaded but not initiated connection reads 0, it is not missing", { timeout: 20_000 }, async () => {
     assert.equal(await value("vpnham_ipsec_ike_sa_up", { conn: "gw-a" }), 0);
     assert.equal(await value("vpnham_ipsec_child_sa_up", net), 0);
     assert.equal(await value("vpnham_ipsec_child_sa_bytes_total", { ...net, direction: "out" }), 0);
   });
 
-  test("initiate → up at once; a ping → exact byte and packet counters", async () => {
+  test("initiate → up at once; a ping → exact byte and packet counters", { timeout: 20_000 }, async () => {
     const started = performance.now();
     await pair.swanctl("a", "--initiate", "--ike", "gw-a", "--child", "net");
     const upMs = await msUntil("vpnham_ipsec_child_sa_up", net, 1, 3000, started);
@@ -89,12 +89,12 @@ describe("strongSwan collector with real charons", { skip, timeout: 60_000 }, ()
     assert.ok(upMs < 3000, `up after ${Math.round(upMs)} ms`);
   });
 
-  test("the scrape passes promtool check metrics", { skip: skipUnless(promtool !== undefined, "promtool not installed") }, async () => {
+  test("the scrape passes promtool check metrics", { skip: skipUnless(promtool !== undefined, "promtool not installed"), timeout: 20_000 }, async () => {
     const r = await run([promtool!, "check", "metrics"], { input: await registry.metrics() });
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
-  test("terminate → down within a second (events); initiate → up again, counters kept", async () => {
+  test("terminate → down within a second (events); initiate → up again, counters kept", { timeout: 20_000 }, async () => {
     const started = performance.now();
     await pair.swanctl("a", "--terminate", "--ike", "gw-a");
     const downMs = await msUntil("vpnham_ipsec_child_sa_up", net, 0, 3000, started);
@@ -112,7 +112,7 @@ describe("strongSwan collector with real charons", { skip, timeout: 60_000 }, ()
     assert.equal(await value("vpnham_ipsec_child_sa_bytes_total", { ...net, direction: "out" }), 7 * PING_BYTES, "the new SA's traffic adds up");
   });
 
-  test("charon killed → success 0 and its series gone; restarted → success 1 without restarting the collector", async () => {
+  test("charon killed → success 0 and its series gone; restarted → success 1 without restarting the collector", { timeout: 20_000 }, async () => {
     const killed = performance.now();
     await pair.stopCharon("a", "SIGKILL");
     await waitFor(async () => (await success()) === 0, { timeoutMs: 3000, intervalMs: 10, what: "success 0" });

@@ -50,6 +50,7 @@ const everyKey = [
   "control",
   "control.socket_path",
   ...["", ".strongswan", ".strongswan.socket_path", ".strongswan.interval", ".strongswan.timeout"].map((k) => `collectors${k}`),
+  ...["", ".vtysh_path", ".vty_socket", ".interval", ".timeout"].map((k) => `collectors.frr${k}`),
   "default_scripts",
   ...hookNames.map((h) => `default_scripts.${h}`),
   "dry_run",
