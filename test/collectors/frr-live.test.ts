@@ -65,13 +65,21 @@ describe("FRR collector with real bgpd", { skip: skipUnless(missing === undefine
     assert.equal(await value("vpnham_bgp_peer_established_transitions_total", peer), 1);
   });
 
-  test("a network added on the peer → prefixes received 1; one added here → advertised one more", { timeout: 30_000 }, async () => {
+  test("a network added on the peer → prefixes received 1; one added here → advertised, as FRR counts it", { timeout: 30_000 }, async () => {
     await pair.configure("b", "address-family ipv4 unicast", "network 192.0.2.20/32", "exit-address-family");
     await until("vpnham_bgp_peer_prefixes_received", 1);
-    // FRR also counts the peer's own route as sent back to it (no sender-side loop detection by default).
-    const before = (await value("vpnham_bgp_peer_prefixes_advertised", peer)) ?? 0;
     await pair.configure("a", "address-family ipv4 unicast", "network 192.0.2.10/32", "exit-address-family");
-    await until("vpnham_bgp_peer_prefixes_advertised", before + 1);
+    // FRR also counts the peer's own route as sent back to it (no sender-side loop detection by
+    // default), so compare with FRR's own number once it has settled.
+    await waitFor(
+      async () => {
+        await collectors.runNow();
+        const frr = JSON.parse(await pair.vtysh("a", "show bgp summary json")) as { ipv4Unicast: { peers: Record<string, { pfxSnt: number }> } };
+        const sent = frr.ipv4Unicast.peers["10.99.0.2"]?.pfxSnt ?? -1;
+        return sent >= 1 && (await value("vpnham_bgp_peer_prefixes_advertised", peer)) === sent;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: "prefixes advertised == FRR's pfxSnt ≥ 1" },
+    );
   });
 
   test("the scrape passes promtool check metrics", { skip: skipUnless(promtool !== undefined, "promtool not installed") }, async () => {
