@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { hookNames } from "./placeholders.ts";
 import type { ChecksConfig } from "../checks/schema.ts";
+import type { CollectorsConfig } from "../collectors/schema.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -86,8 +87,10 @@ export const configModel = z.object({
     listenAddr: hostPortModel,
     latencyBucketsCount: z.number().int(),
     maxLatencyUs: z.number().int(),
+    textfilePath: z.string().optional(),
   }),
   control: z.object({ socketPath: z.string() }),
+  collectors: z.custom<CollectorsConfig>().optional(),
   dryRun: z.boolean(),
   /** `checks:` as src/checks/schema.ts yields it (docs/checks.md); absent when not configured. */
   checks: z.custom<ChecksConfig>().optional(),

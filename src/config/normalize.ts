@@ -53,8 +53,10 @@ export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): N
       listenAddr,
       latencyBucketsCount: raw.metrics.latency_buckets_count,
       maxLatencyUs: raw.metrics.max_latency_us,
+      ...(raw.metrics.textfile_path === undefined ? {} : { textfilePath: raw.metrics.textfile_path }),
     },
     control: { socketPath: raw.control.socket_path },
+    ...(raw.collectors === undefined ? {} : { collectors: raw.collectors }),
     dryRun: raw.dry_run,
     ...(raw.checks === undefined ? {} : { checks: raw.checks }),
   };

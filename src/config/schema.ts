@@ -22,6 +22,7 @@ import {
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
 import { checksSchema } from "../checks/schema.ts";
+import { collectorsSchema, textfilePathSchema } from "../collectors/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -195,6 +196,7 @@ const metricsFields = z.strictObject({
     max: 1000,
   }),
   max_latency_us: integer({ meta: { description: "largest latency bucket, in µs" }, default: defaults.maxLatencyUs, min: 2, max: 3_600_000_000 }),
+  textfile_path: textfilePathSchema,
 });
 const metricsSchema = metricsFields
   .prefault({} as z.input<typeof metricsFields>)
@@ -215,7 +217,7 @@ const controlSchema = controlFields
  * The top-level sections that each give the daemon a job (docs/config.md §Sections). Every
  * section is optional, but a config needs at least one of these; a new job appends its key.
  */
-export const jobSections = ["bridges", "checks"] as const;
+export const jobSections = ["bridges", "checks", "collectors"] as const;
 export type JobSection = (typeof jobSections)[number];
 
 export const rawConfigSchema = z.strictObject({
@@ -226,6 +228,7 @@ export const rawConfigSchema = z.strictObject({
     .meta({ type: "map", keyName: "bridge", description: "bridges by name (a job section)" }),
   metrics: metricsSchema,
   control: controlSchema,
+  collectors: collectorsSchema.optional(),
   default_scripts: scriptsSchema("for every bridge that does not set the hook")
     .optional()
     .meta({ type: "mapping", description: "hooks used by every bridge that does not set its own" }),

@@ -11,6 +11,7 @@ const checked = new Set([
   "enum",
   "const",
   "anyOf",
+  "allOf",
   "properties",
   "additionalProperties",
   "required",
@@ -53,6 +54,7 @@ export function checkJsonSchema(schema: unknown, value: unknown, path = "(top le
   }
   if (schema.enum !== undefined && !(schema.enum as unknown[]).includes(value)) problems.push(`${path}: not one of ${JSON.stringify(schema.enum)}`);
   if ("const" in schema && schema.const !== value) problems.push(`${path}: not ${JSON.stringify(schema.const)}`);
+  for (const part of (schema.allOf as unknown[] | undefined) ?? []) problems.push(...checkJsonSchema(part, value, path));
   if (schema.anyOf !== undefined && !(schema.anyOf as unknown[]).some((option) => checkJsonSchema(option, value, path).length === 0)) {
     problems.push(`${path}: matches none of anyOf`);
   }

@@ -1,0 +1,73 @@
+/**
+ * Collected families on a prom-client registry (docs/collectors.md §Engine): one Gauge or Counter
+ * per declared family, filled from the engine's cache by prom-client's `collect()` hook at scrape
+ * time. The family set is fixed when the collectors start, so series names never come and go with
+ * a daemon's answers; only label sets do.
+ */
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { FamilyDef, Sample } from "./types.ts";
+
+export type SamplesByFamily = ReadonlyMap<string, readonly Sample[]>;
+
+/** The samples of declared families, grouped; anything else is named in `problems` and dropped. */
+export function groupSamples(defs: readonly FamilyDef[], samples: readonly Sample[]): { byFamily: SamplesByFamily; problems: string[] } {
+  const byName = new Map(defs.map((def) => [def.name, def]));
+  const byFamily = new Map<string, Sample[]>();
+  const problems: string[] = [];
+  for (const sample of samples) {
+    const def = byName.get(sample.name);
+    if (!def) {
+      problems.push(`undeclared family ${sample.name}`);
+      continue;
+    }
+    const keys = Object.keys(sample.labels);
+    if (keys.length !== def.labelNames.length || !def.labelNames.every((l) => typeof sample.labels[l] === "string")) {
+      problems.push(`${sample.name}: labels {${keys.join(",")}} are not {${def.labelNames.join(",")}}`);
+      continue;
+    }
+    if (!Number.isFinite(sample.value) || (def.type === "counter" && sample.value < 0)) {
+      problems.push(`${sample.name}: bad value ${sample.value}`);
+      continue;
+    }
+    const list = byFamily.get(sample.name) ?? [];
+    list.push(sample);
+    byFamily.set(sample.name, list);
+  }
+  return { byFamily, problems };
+}
+
+/**
+ * Registers each family on `registries`; at every scrape its series are replaced by what
+ * `read(name)` returns now (undefined = none). Returns the names, for `unregisterFamilies`.
+ */
+export function registerFamilies(
+  registries: readonly Registry[],
+  defs: readonly FamilyDef[],
+  read: (name: string) => readonly Sample[] | undefined,
+): string[] {
+  for (const def of defs) {
+    const common = { name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [...registries] };
+    if (def.type === "gauge") {
+      new Gauge({
+        ...common,
+        collect(this: Gauge) {
+          this.reset();
+          for (const s of read(def.name) ?? []) this.set(s.labels, s.value);
+        },
+      });
+    } else {
+      new Counter({
+        ...common,
+        collect(this: Counter) {
+          this.reset();
+          for (const s of read(def.name) ?? []) this.inc(s.labels, s.value);
+        },
+      });
+    }
+  }
+  return defs.map((def) => def.name);
+}
+
+export function unregisterFamilies(registries: readonly Registry[], names: readonly string[]): void {
+  for (const registry of registries) for (const name of names) registry.removeSingleMetric(name);
+}

@@ -1,0 +1,83 @@
+/**
+ * The `collectors:` section and `metrics.textfile_path` (docs/collectors.md §Configuration). The
+ * schema outputs the runtime model directly (camelCase, milliseconds), so the config loader only
+ * passes it through. One optional mapping per collector; present = enabled (`strongswan: {}` for
+ * all defaults — a bare `strongswan:` is YAML null, which the loader treats as absent).
+ */
+import { z } from "zod";
+import { duration, show } from "../config/fields.ts";
+import { formatDurationMs } from "../config/duration.ts";
+
+export const collectorDefaults = {
+  interval: "15s",
+  timeout: "5s",
+  strongswanSocketPath: "/var/run/charon.vici",
+  vtyshPath: "/usr/bin/vtysh",
+} as const;
+
+const absolutePath = (description: string, defaultPath?: string) => {
+  const base = z.string({ error: (issue) => `${show(issue.input)} is not a path` }).regex(/^\//, { error: "must be an absolute path" });
+  return defaultPath === undefined
+    ? base.meta({ type: "path", description })
+    : base.default(defaultPath).meta({ type: "path", default: defaultPath, description });
+};
+
+/** interval and timeout, shared by every collector. */
+const timingFields = {
+  interval: duration({ minMs: 1000, default: collectorDefaults.interval, meta: { description: "time between two collections (events may add some)" } }),
+  timeout: duration({ minMs: 10, default: collectorDefaults.timeout, meta: { description: "time limit of one collection; longer counts as a failure" } }),
+};
+
+function timeoutWithinInterval(raw: { interval: number; timeout: number }, ctx: z.RefinementCtx): void {
+  if (raw.timeout > raw.interval) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["timeout"],
+      message: `${formatDurationMs(raw.timeout)} is longer than interval ${formatDurationMs(raw.interval)}`,
+    });
+  }
+}
+
+const strongswanFields = z.strictObject({
+  socket_path: absolutePath("charon's VICI socket (root-only by default, see docs/collectors.md §Permissions)", collectorDefaults.strongswanSocketPath),
+  ...timingFields,
+});
+
+export const strongswanSchema = strongswanFields
+  .superRefine(timeoutWithinInterval)
+  .transform((raw) => ({ socketPath: raw.socket_path, intervalMs: raw.interval, timeoutMs: raw.timeout }))
+  .meta({ type: "mapping", description: "strongSwan over VICI: IKE/CHILD SA state and traffic per connection" });
+
+export type StrongswanConfig = z.output<typeof strongswanSchema>;
+
+const frrFields = z.strictObject({
+  vtysh_path: absolutePath("vtysh to run (`show bgp vrf all summary json`; needs the frrvty group or root, see docs/collectors.md §Permissions)", collectorDefaults.vtyshPath),
+  vty_socket: absolutePath("directory of the daemons' vty sockets, passed as --vty_socket (default: FRR's own)").optional(),
+  ...timingFields,
+});
+
+export const frrSchema = frrFields
+  .superRefine(timeoutWithinInterval)
+  .transform((raw) => ({
+    vtyshPath: raw.vtysh_path,
+    ...(raw.vty_socket === undefined ? {} : { vtySocket: raw.vty_socket }),
+    intervalMs: raw.interval,
+    timeoutMs: raw.timeout,
+  }))
+  .meta({ type: "mapping", description: "FRR over vtysh: BGP sessions per VRF, AFI/SAFI and peer" });
+
+export type FrrConfig = z.output<typeof frrSchema>;
+
+export const collectorsSchema = z
+  .strictObject({ strongswan: strongswanSchema.optional(), frr: frrSchema.optional() })
+  .meta({ type: "mapping", description: "exporters of other daemons' state on /metrics (docs/collectors.md); each present key is enabled" });
+
+export type CollectorsConfig = z.output<typeof collectorsSchema>;
+
+/** `metrics.textfile_path`: collected series also written here, for node_exporter's textfile collector. */
+export const textfilePathSchema = z
+  .string({ error: (issue) => `${show(issue.input)} is not a path` })
+  .regex(/^\//, { error: "must be an absolute path" })
+  .regex(/\.prom$/, { error: "must end in .prom (node_exporter's textfile collector reads only *.prom)" })
+  .optional()
+  .meta({ type: "path", description: "also write the collectors' series to this file, atomically (node_exporter's textfile collector; docs/collectors.md §Textfile)" });

@@ -1,0 +1,41 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { assertProblem, base, load, problemsOf } from "../config/support.ts";
+
+describe("collectors: and metrics.textfile_path in the config", () => {
+  test("absent: no collectors, no textfile", () => {
+    const { config } = load(base());
+    assert.equal(config.collectors, undefined);
+    assert.equal(config.metrics.textfilePath, undefined);
+  });
+
+  test("strongswan: {} takes every default", () => {
+    const { config } = load({ ...base(), collectors: { strongswan: {} } });
+    assert.deepEqual(config.collectors, { strongswan: { socketPath: "/var/run/charon.vici", intervalMs: 15_000, timeoutMs: 5_000 } });
+  });
+
+  test("every key set", () => {
+    const { config } = load({
+      ...base(),
+      metrics: { textfile_path: "/var/lib/node_exporter/textfile/vpnham.prom" },
+      collectors: { strongswan: { socket_path: "/run/charon.vici", interval: "30s", timeout: "2s" } },
+    });
+    assert.deepEqual(config.collectors?.strongswan, { socketPath: "/run/charon.vici", intervalMs: 30_000, timeoutMs: 2_000 });
+    assert.equal(config.metrics.textfilePath, "/var/lib/node_exporter/textfile/vpnham.prom");
+  });
+
+  const bad: [string, Record<string, unknown>, string, string][] = [
+    ["timeout longer than the interval", { collectors: { strongswan: { interval: "5s", timeout: "10s" } } }, "collectors.strongswan.timeout", "longer than interval 5s"],
+    ["an interval under 1s", { collectors: { strongswan: { interval: "100ms", timeout: "50ms" } } }, "collectors.strongswan.interval", "too short"],
+    ["a relative socket path", { collectors: { strongswan: { socket_path: "charon.vici" } } }, "collectors.strongswan.socket_path", "absolute"],
+    ["an unknown collector", { collectors: { racoon: {} } }, "collectors.racoon", "unknown key"],
+    ["an unknown key", { collectors: { strongswan: { socket: "/x" } } }, "collectors.strongswan.socket", "unknown key"],
+    ["a textfile not named *.prom", { metrics: { textfile_path: "/var/lib/node_exporter/vpnham.txt" } }, "metrics.textfile_path", ".prom"],
+    ["a relative textfile", { metrics: { textfile_path: "vpnham.prom" } }, "metrics.textfile_path", "absolute"],
+  ];
+  for (const [what, extra, path, fragment] of bad) {
+    test(`rejects ${what}, naming ${path}`, () => {
+      assertProblem(problemsOf({ ...base(), ...extra }), path, fragment);
+    });
+  }
+});

@@ -1,0 +1,189 @@
+/**
+ * Two real charons with an IKEv2 PSK tunnel between two network namespaces (docs/collectors.md
+ * §Testing with real daemons): gw-a 10.98.0.1 ↔ gw-b 10.98.0.2 over a veth pair, child `net`
+ * 10.10.1.0/24 ↔ 10.10.2.0/24 (10.10.x.1 on each side's lo). This kernel may lack ESP, so the
+ * charons load kernel-libipsec (userspace ESP on a TUN device) with aes256-sha256-modp2048.
+ * Each charon runs under `unshare -m` with its own directory bind-mounted on /run (pid file),
+ * its VICI socket in the test's directory. Names start with `hcol-` and carry the pid, so
+ * leftovers of a killed run are recognised and removed.
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ViciConnection } from "../../src/vici/client.ts";
+import { waitFor } from "../../src/util/wait.ts";
+
+export const CHARON_PATHS = ["/usr/lib/ipsec/charon", "/usr/libexec/ipsec/charon"];
+export const charonPath = CHARON_PATHS.find((p) => existsSync(p));
+
+export type Side = "a" | "b";
+const SIDE = {
+  a: { ip: "10.98.0.1", peer: "10.98.0.2", inner: "10.10.1.1", localTs: "10.10.1.0/24", remoteTs: "10.10.2.0/24" },
+  b: { ip: "10.98.0.2", peer: "10.98.0.1", inner: "10.10.2.1", localTs: "10.10.2.0/24", remoteTs: "10.10.1.0/24" },
+} as const;
+
+/** Runs a command; resolves with stdout+stderr, rejects on a non-zero exit or after timeoutMs. */
+export function sh(argv: readonly string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, env: { ...process.env, ...env }, encoding: "utf8" }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${argv.join(" ")}: ${(stderr || stdout || error.message).trim().slice(-800)}`));
+      else resolve(stdout + stderr);
+    });
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes namespaces of earlier runs whose process is gone. */
+export async function removeLeftovers(): Promise<void> {
+  const list = await sh(["ip", "netns", "list"]).catch(() => "");
+  for (const line of list.split("\n")) {
+    const name = line.split(" ")[0] ?? "";
+    const m = /^hcol-ss(\d+)-[ab]$/.exec(name);
+    if (m && !pidAlive(Number(m[1]))) await sh(["ip", "netns", "del", name]).catch(() => {});
+  }
+}
+
+export class StrongswanPair {
+  readonly dir = mkdtempSync(join(tmpdir(), "hcol-ss-"));
+  readonly ns: Record<Side, string> = { a: `hcol-ss${process.pid}-a`, b: `hcol-ss${process.pid}-b` };
+  private readonly charons = new Map<Side, ChildProcess>();
+
+  viciPath(side: Side): string {
+    return join(this.dir, side, "charon.vici");
+  }
+
+  private confPath(side: Side): string {
+    return join(this.dir, side, "strongswan.conf");
+  }
+
+  async setUp(): Promise<void> {
+    const [a, b] = [this.ns.a, this.ns.b];
+    const veth = { a: `hcs${process.pid}a`.slice(0, 15), b: `hcs${process.pid}b`.slice(0, 15) };
+    await sh(["ip", "netns", "add", a]);
+    await sh(["ip", "netns", "add", b]);
+    await sh(["ip", "link", "add", veth.a, "type", "veth", "peer", "name", veth.b]);
+    for (const side of ["a", "b"] as const) {
+      const ns = this.ns[side];
+      await sh(["ip", "link", "set", veth[side], "netns", ns]);
+      await sh(["ip", "-n", ns, "addr", "add", `${SIDE[side].ip}/24`, "dev", veth[side]]);
+      await sh(["ip", "-n", ns, "link", "set", veth[side], "up"]);
+      await sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
+      await sh(["ip", "-n", ns, "addr", "add", `${SIDE[side].inner}/32`, "dev", "lo"]);
+      this.writeConfig(side);
+    }
+  }
+
+  private writeConfig(side: Side): void {
+    const dir = join(this.dir, side);
+    mkdirSync(join(dir, "run"), { recursive: true });
+    const s = SIDE[side];
+    writeFileSync(
+      this.confPath(side),
+      `charon {
+  load_modular = no
+  load = random nonce aes sha1 sha2 hmac kdf pem pkcs1 x509 pubkey gmp kernel-libipsec kernel-netlink socket-default vici
+  plugins { vici { socket = unix://${this.viciPath(side)} } }
+  filelog { test { path = ${join(dir, "charon.log")}
+    default = 1
+    flush_line = yes } }
+}
+swanctl { load = pem pkcs1 x509 pubkey gmp random nonce }
+`,
+    );
+    writeFileSync(
+      join(dir, "swanctl.conf"),
+      `connections {
+  gw-${side} {
+    version = 2
+    local_addrs = ${s.ip}
+    remote_addrs = ${s.peer}
+    proposals = aes256-sha256-modp2048
+    dpd_delay = 2s
+    local { auth = psk
+      id = ${s.ip} }
+    remote { auth = psk
+      id = ${s.peer} }
+    children { net { local_ts = ${s.localTs}
+        remote_ts = ${s.remoteTs}
+        esp_proposals = aes256-sha256-modp2048
+        start_action = none } }
+  }
+}
+secrets { ike-1 { id-1 = 10.98.0.1
+    id-2 = 10.98.0.2
+    secret = "hcol-test-only-secret" } }
+`,
+    );
+  }
+
+  /** Starts charon on `side`, waits for its VICI socket and loads the connection. */
+  async startCharon(side: Side): Promise<void> {
+    const dir = join(this.dir, side);
+    const pidFile = join(dir, "run", "charon.pid");
+    if (existsSync(pidFile)) unlinkSync(pidFile); // left by a SIGKILLed charon
+    const child = spawn(
+      "ip",
+      ["netns", "exec", this.ns[side], "unshare", "-m", "sh", "-c", `mount --bind "${join(dir, "run")}" /run && exec "${charonPath}"`],
+      { env: { ...process.env, STRONGSWAN_CONF: this.confPath(side) }, stdio: "ignore" },
+    );
+    child.on("error", () => {});
+    this.charons.set(side, child);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`charon ${side} exited with ${child.exitCode}`);
+        try {
+          (await ViciConnection.connect(this.viciPath(side), AbortSignal.timeout(500))).close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 10_000, intervalMs: 50, what: `charon ${side}'s VICI socket` },
+    );
+    await this.swanctl(side, "--load-all", "--file", join(dir, "swanctl.conf"));
+  }
+
+  /** SIGKILL (no clean-up by charon) or SIGTERM, then waits for the exit. */
+  async stopCharon(side: Side, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const child = this.charons.get(side);
+    this.charons.delete(side);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  swanctl(side: Side, ...args: string[]): Promise<string> {
+    return sh(["swanctl", ...args, "--uri", `unix://${this.viciPath(side)}`], { STRONGSWAN_CONF: this.confPath(side) });
+  }
+
+  /** Pings b's inner address from a's, through the tunnel. */
+  ping(count: number): Promise<string> {
+    return sh(["ip", "netns", "exec", this.ns.a, "ping", "-n", "-q", "-c", String(count), "-i", "0.2", "-W", "2", "-I", SIDE.a.inner, SIDE.b.inner]);
+  }
+
+  charonLog(side: Side): string {
+    try {
+      return readFileSync(join(this.dir, side, "charon.log"), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  async tearDown(): Promise<void> {
+    await Promise.all((["a", "b"] as const).map((side) => this.stopCharon(side)));
+    for (const ns of Object.values(this.ns)) await sh(["ip", "netns", "del", ns]).catch(() => {});
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
