@@ -24,7 +24,7 @@ const runtimes = values.runtime === "both" ? ["bun", "deno"] : [values.runtime!]
 const busy = Array.from({ length: loops }, () => spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }));
 const argvFor = (runtime: string): string[] =>
   runtime === "bun"
-    ? ["./node_modules/.bin/bun", "test", "test/demo/story.test.ts"]
+    ? ["./node_modules/.bin/bun", "test", "--timeout", "120000", "test/demo/story.test.ts"]
     : ["./node_modules/.bin/deno", "test", "-A", "--no-check", "test/demo/story.test.ts"];
 try {
   for (const runtime of runtimes) {
