@@ -1,0 +1,78 @@
+/**
+ * How much HTTP work may run in one event-loop turn (docs/hardening.md, "Connections and
+ * floods on the HTTP ports"). The probes, their timers and the partner poll share the event
+ * loop with the HTTP servers: a flood of pipelined requests must not delay them by more than
+ * a few ms. A connection takes a share before each request it parses; when the turn's share
+ * is spent (or its own), it waits, paused, and is resumed in a later turn in arrival order.
+ */
+import { setImmediate as setNodeImmediate } from "node:timers";
+
+export interface TurnLimits {
+  /** Requests per turn, all connections together. */
+  maxRequests: number;
+  /** Requests per turn for one connection, so that one flooder can't take the whole turn. */
+  maxPerHolder: number;
+  /** Wall-clock ms of HTTP work per turn (from the turn's first request). */
+  maxMs: number;
+}
+
+/** One connection's share of the current turn (kept by the connection, counted here). */
+export interface TurnShare {
+  turn: number;
+  used: number;
+}
+
+export class TurnBudget {
+  private turn = 0;
+  private used = 0;
+  private startMs = 0;
+  /** A turn is open: the setImmediate that closes it is scheduled. */
+  private open = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly limits: TurnLimits,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {}
+
+  /** One more request for `share` in this turn: true (and counted) if the budget allows. */
+  take(share: TurnShare): boolean {
+    if (!this.open) this.openTurn();
+    if (share.turn !== this.turn) {
+      share.turn = this.turn;
+      share.used = 0;
+    }
+    if (share.used >= this.limits.maxPerHolder || this.used >= this.limits.maxRequests || this.nowMs() - this.startMs >= this.limits.maxMs) return false;
+    share.used++;
+    this.used++;
+    return true;
+  }
+
+  /** Calls `resume` in a later turn, after those that waited before it. */
+  wait(resume: () => void): void {
+    this.waiters.push(resume);
+    if (!this.open) this.openTurn();
+  }
+
+  private openTurn(): void {
+    this.open = true;
+    this.used = 0;
+    this.startMs = this.nowMs();
+    setNodeImmediate(() => this.closeTurn());
+  }
+
+  /** The turn is over (other I/O and timers have had theirs): the waiters go on, in order. */
+  private closeTurn(): void {
+    this.open = false;
+    this.turn++;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const resume of waiting) {
+      try {
+        resume();
+      } catch {
+        // a waiter guards its own work; one failing must not strand the others
+      }
+    }
+  }
+}
