@@ -78,10 +78,15 @@ export function idlest<T>(candidates: readonly ConnectionView<T>[]): ConnectionV
 
 const rank = (c: ConnectionView<unknown>): number => (c.closing ? 0 : c.proven ? 2 : 1);
 
-/** A remote address as compared with reserved ones: IPv4-mapped IPv6 (`::ffff:10.0.0.3`) as IPv4, brackets and case dropped. */
+/** A remote address as compared with reserved ones: IPv4-mapped IPv6 (`::ffff:10.0.0.3`, `::ffff:a00:3`) as IPv4, brackets and case dropped. */
 export function normalizeAddress(address: string | undefined): string {
   if (address === undefined) return "";
   const bare = address.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
-  return mapped ? mapped[1]! : bare;
+  if (mapped) return mapped[1]!;
+  // The same in hex, as URL parsing writes it (`::ffff:a00:3`).
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(bare);
+  if (!hex) return bare;
+  const [high, low] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
+  return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
 }

@@ -16,6 +16,7 @@ export async function startMetricsServer(opts: { addr: HttpAddr; metrics: Metric
   return startHttpServer(opts.addr, {
     name: "metrics",
     onResponse: (code) => metrics.httpRequests.inc({ server: "metrics", code: String(code) }),
+    onShed: (action, limit) => metrics.httpConnectionsShed.inc({ server: "metrics", action, limit }),
     handler: (req) => handle(metrics, req),
   });
 }
