@@ -5,9 +5,9 @@
  * This process runs what a daemon runs on its one event loop: the status server (with and
  * without a secret), the metrics server, a UDP echo standing in for the probe responder,
  * and a 10 ms timer measuring its own lateness (event-loop lag). A child process sends a
- * UDP ping every 10 ms and times the echo (what the far end of a tunnel sees), and, after
- * a quiet first row, opens 10 connections that each write ~1 MB of pipelined requests once
- * and read the answers. Rows: lag and ping round trip (p50 / p99 / max) and the requests
+ * UDP ping every 10 ms and times the echo (what the far end of a tunnel sees); another,
+ * after a quiet first row, opens 10 connections that each write ~1 MB of pipelined
+ * requests once and read the answers. Rows: lag and ping round trip (p50 / p99 / max) and the requests
  * answered per second. BENCH_MS sets the window per row (default 3000).
  */
 import { spawn } from "node:child_process";
@@ -64,49 +64,53 @@ function timerLag(windowMs: number): Promise<number[]> {
   });
 }
 
-/** The child: pings every 10 ms for `windowMs`, floods `port` with `request` if given; prints the round trips (ms) as JSON. */
-function child(windowMs: number, port: number, request: string): Promise<number[]> {
-  const script = `
-    const dgram = await import("node:dgram");
-    const { connect } = await import("node:net");
-    const rtts = [];
-    const ping = dgram.createSocket("udp4");
-    ping.on("error", () => {});
-    ping.on("message", (msg) => rtts.push(performance.now() - Number(msg.toString())));
-    await new Promise((resolve) => ping.bind(0, "${HOST}", resolve));
-    const timer = setInterval(() => ping.send(String(performance.now()), ${echoPort}, "${HOST}"), 10);
-    const request = ${JSON.stringify(request)};
-    const sockets = [];
-    if (request !== "") {
-      const flood = Buffer.from(request.repeat(Math.ceil(${FLOOD_BYTES} / request.length)), "latin1");
-      for (let i = 0; i < ${CONNECTIONS}; i++) {
-        const socket = connect({ host: "${HOST}", port: ${port} });
-        sockets.push(socket);
-        socket.on("error", () => {});
-        socket.on("data", () => {});
-        socket.on("connect", () => socket.write(flood));
-      }
-    }
-    setTimeout(() => {
-      clearInterval(timer);
-      for (const socket of sockets) socket.destroy();
-      setTimeout(() => { console.log(JSON.stringify(rtts)); process.exit(0); }, 100);
-    }, ${windowMs});
-  `;
+/** A child process running `script` (an ES module body); resolves with what it prints. */
+function runChild(script: string): Promise<string> {
   const argv = "Deno" in globalThis ? ["eval", script] : ["-e", script];
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     proc.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
     proc.on("error", reject);
-    proc.on("close", () => {
-      try {
-        resolve(JSON.parse(out) as number[]);
-      } catch {
-        reject(new Error(`child output: ${out.slice(0, 200)}`));
-      }
-    });
+    proc.on("close", () => resolve(out));
   });
+}
+
+/** A child that pings the echo every 10 ms for `windowMs`; resolves with the round trips (ms). */
+async function pinger(windowMs: number): Promise<number[]> {
+  const out = await runChild(`
+    const dgram = await import("node:dgram");
+    const rtts = [];
+    const ping = dgram.createSocket("udp4");
+    ping.on("error", () => {});
+    ping.on("message", (msg) => rtts.push(performance.now() - Number(msg.toString())));
+    await new Promise((resolve) => ping.bind(0, "${HOST}", resolve));
+    const timer = setInterval(() => ping.send(String(performance.now()), ${echoPort}, "${HOST}"), 10);
+    setTimeout(() => {
+      clearInterval(timer);
+      setTimeout(() => { console.log(JSON.stringify(rtts)); process.exit(0); }, 200);
+    }, ${windowMs});
+  `);
+  return JSON.parse(out) as number[];
+}
+
+/** Another child: ${CONNECTIONS} connections to `port` that each write ~1 MB of `request` once and read the answers, for `windowMs`. */
+async function flooder(windowMs: number, port: number, request: string): Promise<void> {
+  if (request === "") return;
+  await runChild(`
+    const { connect } = await import("node:net");
+    const request = ${JSON.stringify(request)};
+    const flood = Buffer.from(request.repeat(Math.ceil(${FLOOD_BYTES} / request.length)), "latin1");
+    const sockets = [];
+    for (let i = 0; i < ${CONNECTIONS}; i++) {
+      const socket = connect({ host: "${HOST}", port: ${port} });
+      sockets.push(socket);
+      socket.on("error", () => {});
+      socket.on("data", () => {});
+      socket.on("connect", () => socket.write(flood));
+    }
+    setTimeout(() => { for (const socket of sockets) socket.destroy(); process.exit(0); }, ${windowMs});
+  `);
 }
 
 const percentile = (values: number[], p: number): number => {
@@ -126,7 +130,7 @@ const rows: [string, number, string][] = [
 for (const [name, port, request] of rows) {
   answered = 0;
   const metricsBefore = await metricsAnswers();
-  const [lags, rtts] = await Promise.all([timerLag(WINDOW_MS), child(WINDOW_MS, port, request)]);
+  const [lags, rtts] = await Promise.all([timerLag(WINDOW_MS), pinger(WINDOW_MS), flooder(WINDOW_MS, port, request)]);
   const rate = Math.round((answered + (await metricsAnswers()) - metricsBefore) / (WINDOW_MS / 1000));
   console.log(`${name.padEnd(38)} ${triple(lags).padEnd(30)} ${triple(rtts).padEnd(30)} ${String(rate).padStart(9)}`);
   await new Promise((resolve) => setTimeout(resolve, 500)); // let the last row's sockets close

@@ -283,6 +283,7 @@ export class Connection {
   /** Writes an answer and counts it; an answer that can't be written (the client is gone) is not counted. */
   private send(bytes: Buffer, status: number): void {
     if (!this.socket.writable) return;
+    this.settings.budget.charge(bytes.length);
     this.unsentAnswers++;
     try {
       this.socket.write(bytes, () => {

@@ -69,10 +69,12 @@ export interface HttpServerOptions {
 }
 
 /**
- * HTTP work per event-loop turn, all servers of the process together: at ~10-30 µs a request,
- * 2 ms is well under a probe interval's slack, yet ample for the partner's poll and a scrape.
+ * HTTP work per event-loop turn, all servers of the process together (measured in
+ * docs/hardening.md): a status answer costs ~30 µs, so 1 ms is some 30 requests, a few per
+ * connection; 64 KiB is ~4 scrapes. Well under a probe interval's slack, ample for the
+ * partner's poll and a scrape.
  */
-const TURN_LIMITS = { maxRequests: 256, maxPerHolder: 8, maxMs: 2 };
+const TURN_LIMITS = { maxRequests: 64, maxPerHolder: 4, maxMs: 1, maxBytes: 64 * 1024 };
 const turnBudget = new TurnBudget(TURN_LIMITS);
 
 const log = logger.withTag("http");

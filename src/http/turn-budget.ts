@@ -5,7 +5,7 @@
  * a few ms. A connection takes a share before each request it parses; when the turn's share
  * is spent (or its own), it waits, paused, and is resumed in a later turn in arrival order.
  */
-import { setImmediate as setNodeImmediate } from "node:timers";
+import { setTimeout as setNodeTimeout } from "node:timers";
 
 export interface TurnLimits {
   /** Requests per turn, all connections together. */
@@ -14,6 +14,11 @@ export interface TurnLimits {
   maxPerHolder: number;
   /** Wall-clock ms of HTTP work per turn (from the turn's first request). */
   maxMs: number;
+  /**
+   * Bytes of answers per turn: writing them costs time the clock above may not see (Deno
+   * writes after our code has returned), and so does the client reading them.
+   */
+  maxBytes: number;
 }
 
 /** One connection's share of the current turn (kept by the connection, counted here). */
@@ -25,6 +30,7 @@ export interface TurnShare {
 export class TurnBudget {
   private turn = 0;
   private used = 0;
+  private bytes = 0;
   private startMs = 0;
   /** A turn is open: the setImmediate that closes it is scheduled. */
   private open = false;
@@ -42,10 +48,19 @@ export class TurnBudget {
       share.turn = this.turn;
       share.used = 0;
     }
-    if (share.used >= this.limits.maxPerHolder || this.used >= this.limits.maxRequests || this.nowMs() - this.startMs >= this.limits.maxMs) return false;
+    const { limits } = this;
+    if (share.used >= limits.maxPerHolder || this.used >= limits.maxRequests || this.bytes >= limits.maxBytes || this.nowMs() - this.startMs >= limits.maxMs) {
+      return false;
+    }
     share.used++;
     this.used++;
     return true;
+  }
+
+  /** Counts `bytes` of answers written in this turn. */
+  charge(bytes: number): void {
+    if (!this.open) this.openTurn();
+    this.bytes += bytes;
   }
 
   /** Calls `resume` in a later turn, after those that waited before it. */
@@ -57,8 +72,11 @@ export class TurnBudget {
   private openTurn(): void {
     this.open = true;
     this.used = 0;
+    this.bytes = 0;
     this.startMs = this.nowMs();
-    setNodeImmediate(() => this.closeTurn());
+    // A timer, not setImmediate: on Deno a chain of immediates starves I/O (a UDP socket's
+    // messages waited 50-200 ms behind one), while timers run after I/O has been polled.
+    setNodeTimeout(() => this.closeTurn(), 0);
   }
 
   /** The turn is over (other I/O and timers have had theirs): the waiters go on, in order. */

@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { TurnBudget, type TurnShare } from "../../src/http/turn-budget.ts";
 
 const share = (): TurnShare => ({ turn: -1, used: 0 });
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** After the turn has closed (a 0 ms timer: turn-budget.ts). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
 test("a turn allows maxRequests in all, maxPerHolder each; the next turn renews both", async () => {
-  const budget = new TurnBudget({ maxRequests: 5, maxPerHolder: 2, maxMs: 1000 });
+  const budget = new TurnBudget({ maxRequests: 5, maxPerHolder: 2, maxMs: 1000, maxBytes: Infinity });
   const [a, b, c] = [share(), share(), share()];
   assert.deepEqual([budget.take(a), budget.take(a), budget.take(a)], [true, true, false], "a's share");
   assert.deepEqual([budget.take(b), budget.take(b), budget.take(c), budget.take(c)], [true, true, true, false], "the turn's total");
@@ -16,7 +17,7 @@ test("a turn allows maxRequests in all, maxPerHolder each; the next turn renews 
 
 test("a turn also ends after maxMs of work", async () => {
   let nowMs = 0;
-  const budget = new TurnBudget({ maxRequests: 100, maxPerHolder: 100, maxMs: 2 }, () => nowMs);
+  const budget = new TurnBudget({ maxRequests: 100, maxPerHolder: 100, maxMs: 2, maxBytes: Infinity }, () => nowMs);
   const a = share();
   assert.equal(budget.take(a), true);
   nowMs = 1.9;
@@ -27,8 +28,20 @@ test("a turn also ends after maxMs of work", async () => {
   assert.equal(budget.take(a), true, "a new turn starts its clock at its first request");
 });
 
+test("a turn also ends once maxBytes of answers are written", async () => {
+  const budget = new TurnBudget({ maxRequests: 100, maxPerHolder: 100, maxMs: 1000, maxBytes: 1000 });
+  const a = share();
+  assert.equal(budget.take(a), true);
+  budget.charge(600);
+  assert.equal(budget.take(a), true);
+  budget.charge(400);
+  assert.equal(budget.take(a), false);
+  await nextTurn();
+  assert.equal(budget.take(a), true);
+});
+
 test("waiters resume in a later turn, in the order they came; a throwing one doesn't strand the rest", async () => {
-  const budget = new TurnBudget({ maxRequests: 1, maxPerHolder: 1, maxMs: 1000 });
+  const budget = new TurnBudget({ maxRequests: 1, maxPerHolder: 1, maxMs: 1000, maxBytes: Infinity });
   const order: string[] = [];
   budget.wait(() => order.push("first"));
   budget.wait(() => {
@@ -41,7 +54,7 @@ test("waiters resume in a later turn, in the order they came; a throwing one doe
 });
 
 test("a timer due meanwhile runs between two turns of waiting work", async () => {
-  const budget = new TurnBudget({ maxRequests: 1, maxPerHolder: 1, maxMs: 1000 });
+  const budget = new TurnBudget({ maxRequests: 1, maxPerHolder: 1, maxMs: 1000, maxBytes: Infinity });
   const a = share();
   let served = 0;
   let timerSawServed = -1;
