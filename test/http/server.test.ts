@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { exchange as exchangeWith, statusCodes } from "../support/raw-http.ts";
 import { startHttpServer, type HttpHandler, type HttpServerOptions, type RunningHttpServer } from "../../src/http/server.ts";
 import { textResponse } from "../../src/http/response.ts";
@@ -160,27 +160,99 @@ test("a request without Host, or malformed, gets 400 with a reason and a close, 
   });
 });
 
-test("connections over the cap get 503 and a close, counted; a freed slot serves again", async () => {
+test("over the cap, a newcomer displaces the idlest stranger; only when every connection is being served does it get 503", async () => {
+  const shed: string[] = [];
+  let release: (() => void) | undefined;
+  const hung = new Promise<void>((resolve) => (release = resolve));
+  let hanging = 0;
+  await withServer(
+    async (req) => {
+      if (req.path === "/hang") {
+        hanging++;
+        await hung;
+      }
+      return ok(req);
+    },
+    async (server, codes) => {
+      const open = (): Socket => {
+        const socket = connect({ host: HOST, port: server.port });
+        socket.on("error", () => {});
+        socket.on("data", () => {});
+        return socket;
+      };
+      const closed = (socket: Socket): Promise<unknown> => new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once("close", resolve)));
+      // Two keep-alive connections, answered once each (so the server surely has them), then idle.
+      const idle: Socket[] = [];
+      for (const socket of [open(), open()]) {
+        socket.write("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+        await new Promise((resolve) => socket.once("data", resolve));
+        idle.push(socket);
+      }
+      const third = await exchange(server.port, "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assert.deepEqual(statusCodes(third.text), [200]);
+      await closed(idle[0]!); // the idlest (the first) made room
+      assert.deepEqual(shed, ["evicted total"]);
+      assert.equal(idle[1]!.destroyed, false);
+
+      // Two connections being served (their handler hangs), each displacing an idle one.
+      const busy: Socket[] = [];
+      for (const n of [1, 2]) {
+        const socket = open();
+        socket.write("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
+        busy.push(socket);
+        await waitFor(() => hanging === n, { timeoutMs: 2000, what: `handler ${n} running` });
+      }
+      const refused = await exchange(server.port, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+      assert.deepEqual(statusCodes(refused.text), [503]);
+      assert.equal(shed.at(-1), "refused total");
+      assert.ok(codes.includes(503));
+      release!();
+      for (const socket of [...idle, ...busy]) socket.destroy();
+    },
+    { maxConnections: 2, onShed: (action, limit) => shed.push(`${action} ${limit}`) },
+  );
+});
+
+test("one address holds at most maxConnectionsPerSource: its own idlest goes, others are not touched", async () => {
+  const shed: string[] = [];
   await withServer(
     ok,
-    async (server, codes) => {
-      const held = [connect({ host: HOST, port: server.port }), connect({ host: HOST, port: server.port })];
-      for (const socket of held) socket.on("error", () => {});
-      await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
-      // The server sees a connection a moment after the client does.
-      await waitFor(async () => statusCodes((await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).text)[0] === 503, {
-        timeoutMs: 2000,
-        what: "the third connection refused",
-      });
-      assert.ok(codes.every((code) => code === 503) && codes.length >= 1, String(codes));
-      held[0]!.destroy();
-      await waitFor(async () => statusCodes((await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).text)[0] === 200, {
-        timeoutMs: 2000,
-        what: "a freed slot serving again",
-      });
-      for (const socket of held) socket.destroy();
+    async (server) => {
+      const opened = async (socket: Socket): Promise<Socket> => {
+        socket.on("error", () => {});
+        socket.on("data", () => {});
+        await new Promise((resolve) => socket.once("connect", resolve));
+        await new Promise((resolve) => setTimeout(resolve, 20)); // distinct ages (and the server has seen it)
+        return socket;
+      };
+      const fromOther = await opened(connect({ host: HOST, port: server.port, localAddress: "127.0.0.2" }));
+      const own: Socket[] = [];
+      for (let i = 0; i < 3; i++) own.push(await opened(connect({ host: HOST, port: server.port })));
+      await waitFor(() => own[0]!.destroyed || own[0]!.readyState === "closed", { timeoutMs: 2000, what: "the first from 127.0.0.1 closed" });
+      const answer = await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assert.deepEqual(statusCodes(answer.text), [200]);
+      assert.deepEqual(shed, ["evicted per_source", "evicted per_source"]);
+      assert.equal(fromOther.destroyed, false, "another address's connection stays");
+      for (const socket of [fromOther, ...own]) socket.destroy();
     },
-    { maxConnections: 2 },
+    { maxConnectionsPerSource: 2, onShed: (action, limit) => shed.push(`${action} ${limit}`) },
+  );
+});
+
+test("a stranger gets strangerTimeoutMs for its head; once answered 2xx, or from a reserved address, the full deadlines", async () => {
+  await withServer(
+    ok,
+    async (server) => {
+      const [stranger, known, reserved] = await Promise.all([
+        exchange(server.port, "", 3000),
+        exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1500, 1),
+        exchangeWith({ host: HOST, port: server.port, localAddress: "127.0.0.2" }, "", 1500),
+      ]);
+      assert.ok(stranger.closedAfterMs !== null && stranger.closedAfterMs < 1000, `a silent stranger closed at ${stranger.closedAfterMs} ms`);
+      assert.equal(known.closedAfterMs, null, "a client answered 200 is kept");
+      assert.equal(reserved.closedAfterMs, null, "the reserved address is kept");
+    },
+    { strangerTimeoutMs: 300, isReserved: (address) => address === "127.0.0.2" },
   );
 });
 
