@@ -15,6 +15,8 @@ export interface ConnectionView<T> {
   reserved: boolean;
   /** A handler is working on its request: it is being served, not idle. */
   serving: boolean;
+  /** It has had an answer: it is not a request still on its way. */
+  answered: boolean;
   /** It has been answered 2xx at least once: a known client (the partner's poller, a scraper). */
   proven: boolean;
   /** Our last answer is written; it only lingers so that the client reads it. */
@@ -41,8 +43,12 @@ export type Admission<T> =
 
 /**
  * Decides on a newcomer from `source` given the open connections (not including it). Over
- * its address's limit, the newcomer displaces that address's idlest connection; over the
- * total, the idlest stranger anywhere. A reserved address only has its per-source limit.
+ * its address's limit, the newcomer displaces that address's idlest connection that has
+ * had an answer (a stale keep-alive, say the partner's after a timed-out poll) — not one
+ * whose first request may be on its way: a burst from one host gets 503s, not resets, for
+ * its excess. Over the total, the idlest stranger anywhere goes, answered or not (many
+ * hosts could otherwise hold every slot with silent connections). A reserved address only
+ * has its per-source limit.
  */
 export function admit<T>(
   newcomer: { source: string; reserved: boolean },
@@ -50,7 +56,7 @@ export function admit<T>(
   limits: AdmissionLimits,
 ): Admission<T> {
   const sameSource = open.filter((c) => c.source === newcomer.source);
-  if (sameSource.length >= limits.maxPerSource) return displace(sameSource, "per_source");
+  if (sameSource.length >= limits.maxPerSource) return displace(sameSource.filter((c) => c.answered || c.closing), "per_source");
   if (newcomer.reserved) return { kind: "admit" };
   const strangers = open.filter((c) => !c.reserved);
   if (strangers.length >= limits.maxConnections) return displace(strangers, "total");

@@ -39,6 +39,7 @@ export interface ConnectionSettings {
 /** What the server's admission decisions need to know of a connection (admission.ts). */
 export interface ConnectionState {
   serving: boolean;
+  answered: boolean;
   proven: boolean;
   closing: boolean;
   lastActiveMs: number;
@@ -74,6 +75,8 @@ export class Connection {
   /** This turn's work is spent: reading is paused until a later turn (turn-budget.ts). */
   private waitingForTurn = false;
   private readonly share: TurnShare = { turn: -1, used: 0 };
+  /** Answered at least once. */
+  private answered = false;
   /** Answered 2xx at least once: a known client, not a stranger. */
   private proven = false;
   private lastActiveMs = performance.now();
@@ -262,7 +265,7 @@ export class Connection {
 
   /** For the server's admission decisions (admission.ts). */
   state(): ConnectionState {
-    return { serving: this.busy, proven: this.proven, closing: this.closing, lastActiveMs: this.lastActiveMs };
+    return { serving: this.busy, answered: this.answered, proven: this.proven, closing: this.closing, lastActiveMs: this.lastActiveMs };
   }
 
   /** Displaced by a newcomer (admission.ts): it was idle, or only lingering. */
@@ -294,6 +297,7 @@ export class Connection {
       this.unsentAnswers--;
       return; // the client is gone; 'close' cleans up
     }
+    this.answered = true;
     if (status >= 200 && status < 300) this.proven = true;
     this.settings.report(status);
   }

@@ -4,12 +4,13 @@ import { admit, idlest, normalizeAddress, type Admission, type ConnectionView } 
 
 type View = ConnectionView<string>;
 
-/** A connection named `key`; idle, never answered 2xx, from 10.0.0.9, active at `lastActiveMs`. */
+/** A connection named `key`; idle after an answer (not 2xx), from 10.0.0.9, active at `lastActiveMs`. */
 const c = (key: string, lastActiveMs: number, more: Partial<View> = {}): View => ({
   key,
   source: "10.0.0.9",
   reserved: false,
   serving: false,
+  answered: true,
   proven: false,
   closing: false,
   lastActiveMs,
@@ -63,6 +64,14 @@ describe("admit: a newcomer is let in, displaces someone, or (only if all are se
       { kind: "admit" },
     ],
     ["full, all served: refused", other, [c("a", 1, { serving: true }), fromOther("x", 2, { serving: true }), c("b", 3, { serving: true })], { kind: "refuse", limit: "total" }],
+    [
+      "its address at the limit, the others' first requests maybe on their way: refused (a burst gets 503s, not resets)",
+      stranger,
+      [c("a", 1, { answered: false }), c("b", 2, { answered: false })],
+      { kind: "refuse", limit: "per_source" },
+    ],
+    ["its address at the limit: one lingering after its answer goes", stranger, [c("a", 1, { answered: false }), c("b", 2, { closing: true })], { kind: "evict", victim: "b", limit: "per_source" }],
+    ["full: a stranger not answered yet goes too (many hosts could hold every slot)", other, [c("a", 1, { answered: false }), fromOther("x", 2), c("b", 3)], { kind: "evict", victim: "a", limit: "total" }],
     ["the partner at its per-source limit: its own idlest goes", partner, [fromPartner("p1", 1), fromPartner("p2", 2)], { kind: "evict", victim: "p1", limit: "per_source" }],
     ["partner connections don't count against the total", other, [fromPartner("p1", 1), fromPartner("p2", 2), c("a", 3), c("b", 4)], { kind: "admit" }],
   ];

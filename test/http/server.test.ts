@@ -160,7 +160,7 @@ test("a request without Host, or malformed, gets 400 with a reason and a close, 
   });
 });
 
-test("over the cap, a newcomer displaces the idlest stranger; only when every connection is being served does it get 503", async () => {
+test("over the cap, a newcomer displaces the idlest stranger; only when every connection is being served does it get 503; a reserved address still gets in", async () => {
   const shed: string[] = [];
   let release: (() => void) | undefined;
   const hung = new Promise<void>((resolve) => (release = resolve));
@@ -206,23 +206,26 @@ test("over the cap, a newcomer displaces the idlest stranger; only when every co
       assert.deepEqual(statusCodes(refused.text), [503]);
       assert.equal(shed.at(-1), "refused total");
       assert.ok(codes.includes(503));
+      const partner = await exchangeWith({ host: HOST, port: server.port, localAddress: "127.0.0.2" }, "GET /p HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      assert.deepEqual(statusCodes(partner.text), [200], "a reserved address has capacity of its own");
       release!();
       for (const socket of [...idle, ...busy]) socket.destroy();
     },
-    { maxConnections: 2, onShed: (action, limit) => shed.push(`${action} ${limit}`) },
+    { maxConnections: 2, isReserved: (address) => address === "127.0.0.2", onShed: (action, limit) => shed.push(`${action} ${limit}`) },
   );
 });
 
-test("one address holds at most maxConnectionsPerSource: its own idlest goes, others are not touched", async () => {
+test("one address holds at most maxConnectionsPerSource: its own idlest answered connection goes, others are not touched", async () => {
   const shed: string[] = [];
   await withServer(
     ok,
     async (server) => {
+      // Keep-alive connections, each answered once (so the server surely has it), then idle.
       const opened = async (socket: Socket): Promise<Socket> => {
         socket.on("error", () => {});
+        socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        await new Promise((resolve) => socket.once("data", resolve));
         socket.on("data", () => {});
-        await new Promise((resolve) => socket.once("connect", resolve));
-        await new Promise((resolve) => setTimeout(resolve, 20)); // distinct ages (and the server has seen it)
         return socket;
       };
       const fromOther = await opened(connect({ host: HOST, port: server.port, localAddress: "127.0.0.2" }));
@@ -236,6 +239,22 @@ test("one address holds at most maxConnectionsPerSource: its own idlest goes, ot
       for (const socket of [fromOther, ...own]) socket.destroy();
     },
     { maxConnectionsPerSource: 2, onShed: (action, limit) => shed.push(`${action} ${limit}`) },
+  );
+});
+
+test("a burst from one address beyond its limit: every request gets an answer, 200 or 503, never a reset", async () => {
+  await withServer(
+    async (req) => {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // long enough for the burst to pile up
+      return ok(req);
+    },
+    async (server) => {
+      const answers = await Promise.all(Array.from({ length: 40 }, () => exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+      const codes = answers.map((answer) => statusCodes(answer.text));
+      assert.ok(codes.every((c) => c.length === 1 && (c[0] === 200 || c[0] === 503)), JSON.stringify(codes));
+      assert.ok(codes.filter((c) => c[0] === 200).length >= 8, JSON.stringify(codes));
+    },
+    { maxConnectionsPerSource: 8 },
   );
 });
 

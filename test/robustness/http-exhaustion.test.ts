@@ -1,6 +1,6 @@
 // Connection exhaustion (issue 10 item 1; docs/hardening.md "Connections and floods on the
-// HTTP ports"): hundreds of idle connections from one host to the status and metrics ports
-// must not lock out the configured partner's poll, a scraper, or a newcomer from elsewhere.
+// HTTP ports"): hundreds of idle connections to the status and metrics ports, from one host
+// and from many, must not lock out the configured partner's poll, a scraper, or a newcomer.
 // The partner is told apart by its source address (partner_url's host): the clients bind
 // their sockets to other loopback addresses. With and without a secret.
 import { after, before, describe, test } from "node:test";
@@ -15,11 +15,13 @@ import { bridgeConfig, hp, metricSum, quietLogs, startEcho, waitFor } from "./su
 const STATUS_PORT = 8080;
 const METRICS_PORT = 8000;
 const IDLE_CONNECTIONS = 300;
+/** The second wave comes from this many addresses, each under the per-source limit (16). */
+const SOURCES = 20;
 
-/** `count` connections from the default source (127.0.0.1) that send nothing. */
-async function idleConnections(host: string, port: number, count: number): Promise<Socket[]> {
-  const sockets = Array.from({ length: count }, () => {
-    const socket = connect({ host, port });
+/** `count` connections that send nothing, from `localAddress` (else the default, 127.0.0.1). */
+async function idleConnections(host: string, port: number, count: number, localAddress?: (i: number) => string): Promise<Socket[]> {
+  const sockets = Array.from({ length: count }, (_, i) => {
+    const socket = connect({ host, port, ...(localAddress ? { localAddress: localAddress(i) } : {}) });
     socket.on("error", () => {});
     socket.on("data", () => {});
     return socket;
@@ -37,11 +39,13 @@ for (const secret of [undefined, "a shared secret for the exhaustion test"]) {
   const bridge = `exhaust-${net}`;
   const key = secret === undefined ? undefined : deriveKeys(secret).status;
 
-  describe(`${IDLE_CONNECTIONS} idle connections to each HTTP port${secret ? " (with a secret)" : ""}`, () => {
+  describe(`${IDLE_CONNECTIONS} idle connections from one host and ${IDLE_CONNECTIONS} from ${SOURCES} more to each HTTP port${secret ? " (with a secret)" : ""}`, () => {
     let daemon: Daemon;
     let echo: Awaited<ReturnType<typeof startEcho>>;
     let restoreLogs: () => void;
     const held: Socket[] = [];
+    /** A silent connection from the partner's address, opened with the strangers'. */
+    let partnerIdle: Socket;
 
     before(async () => {
       restoreLogs = quietLogs();
@@ -59,11 +63,16 @@ for (const secret of [undefined, "a shared secret for the exhaustion test"]) {
           `${HOST}:${METRICS_PORT}`,
         ),
       );
-      held.push(...(await idleConnections(HOST, STATUS_PORT, IDLE_CONNECTIONS)), ...(await idleConnections(HOST, METRICS_PORT, IDLE_CONNECTIONS)));
+      partnerIdle = (await idleConnections(HOST, STATUS_PORT, 1, () => PARTNER))[0]!;
+      const many = (i: number): string => `127.88.${net}.${100 + (i % SOURCES)}`;
+      for (const port of [STATUS_PORT, METRICS_PORT]) {
+        held.push(...(await idleConnections(HOST, port, IDLE_CONNECTIONS)), ...(await idleConnections(HOST, port, IDLE_CONNECTIONS, many)));
+      }
     });
 
     after(async () => {
       for (const socket of held) socket.destroy();
+      partnerIdle?.destroy();
       await daemon?.stop();
       await echo?.close();
       restoreLogs?.();
@@ -88,16 +97,20 @@ for (const secret of [undefined, "a shared secret for the exhaustion test"]) {
     test("a newcomer from elsewhere is served too (an idle stranger makes room), and that is counted", async () => {
       const answer = await exchange({ host: HOST, port: STATUS_PORT, localAddress: STRANGER }, statusRequest(), 2000);
       assert.deepEqual(statusCodes(answer.text), [200], answer.text.slice(0, 200));
-      await waitFor(async () => (await metricSum(daemon.metrics.httpConnectionsShed, { server: "status" })) > 0, { timeoutMs: 2000, what: "sheds counted" });
-      assert.ok((await metricSum(daemon.metrics.httpConnectionsShed, { server: "metrics" })) > 0);
+      for (const server of ["status", "metrics"]) {
+        // From 127.0.0.1: 16 admitted, the rest refused; from the others: idle strangers evicted.
+        assert.ok((await metricSum(daemon.metrics.httpConnectionsShed, { server, action: "refused", limit: "per_source" })) > 0, `${server}: refusals counted`);
+        assert.ok((await metricSum(daemon.metrics.httpConnectionsShed, { server, action: "evicted", limit: "total" })) > 0, `${server}: evictions counted`);
+      }
     });
 
     test("the idle strangers are closed within a few seconds (short deadline before a first answer)", async () => {
-      await waitFor(() => held.every((socket) => socket.destroyed || socket.readyState === "closed" || !socket.readable), {
+      await waitFor(() => held.every((socket) => socket.destroyed), {
         timeoutMs: 5000,
         intervalMs: 100,
         what: "idle connections closed by the server",
       });
+      assert.equal(partnerIdle.destroyed, false, "the partner's address (partner_url's host) is no stranger: its connection stays");
     });
   });
 }
