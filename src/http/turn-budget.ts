@@ -48,10 +48,7 @@ export class TurnBudget {
       share.turn = this.turn;
       share.used = 0;
     }
-    const { limits } = this;
-    if (share.used >= limits.maxPerHolder || this.used >= limits.maxRequests || this.bytes >= limits.maxBytes || this.nowMs() - this.startMs >= limits.maxMs) {
-      return false;
-    }
+    if (share.used >= this.limits.maxPerHolder || this.spent()) return false;
     share.used++;
     this.used++;
     return true;
@@ -61,6 +58,11 @@ export class TurnBudget {
   charge(bytes: number): void {
     if (!this.open) this.openTurn();
     this.bytes += bytes;
+  }
+
+  private spent(): boolean {
+    const { limits } = this;
+    return this.open && (this.used >= limits.maxRequests || this.bytes >= limits.maxBytes || this.nowMs() - this.startMs >= limits.maxMs);
   }
 
   /** Calls `resume` in a later turn, after those that waited before it. */
@@ -79,18 +81,23 @@ export class TurnBudget {
     setNodeTimeout(() => this.closeTurn(), 0);
   }
 
-  /** The turn is over (other I/O and timers have had theirs): the waiters go on, in order. */
+  /**
+   * The turn is over (other I/O and timers have had theirs): the waiters go on, in order,
+   * while the new turn's budget lasts; the rest keep their place at the head of the queue
+   * (one that has to wait again joins its tail), so that a newcomer waits behind at most
+   * one round of the others, however many turns they want.
+   */
   private closeTurn(): void {
     this.open = false;
     this.turn++;
-    const waiting = this.waiters;
-    this.waiters = [];
-    for (const resume of waiting) {
+    while (this.waiters.length > 0 && !this.spent()) {
+      const resume = this.waiters.shift()!;
       try {
         resume();
       } catch {
         // a waiter guards its own work; one failing must not strand the others
       }
     }
+    if (this.waiters.length > 0 && !this.open) this.openTurn();
   }
 }

@@ -72,3 +72,25 @@ test("a timer due meanwhile runs between two turns of waiting work", async () =>
   assert.equal(served, 50);
   assert.ok(timerSawServed > 0 && timerSawServed < 50, `the timer ran amid the work (after ${timerSawServed} requests)`);
 });
+
+test("round robin: a newcomer waits behind one round of the others, not behind all their work", async () => {
+  const budget = new TurnBudget({ maxRequests: 4, maxPerHolder: 2, maxMs: 1000, maxBytes: Infinity });
+  const served: string[] = [];
+  const worker = (name: string, requests: number): void => {
+    const share: TurnShare = { turn: -1, used: 0 };
+    let left = requests;
+    const work = (): void => {
+      while (left > 0 && budget.take(share)) {
+        left--;
+        served.push(name);
+      }
+      if (left > 0) budget.wait(work);
+    };
+    work();
+  };
+  for (const name of ["a", "b", "c", "d"]) worker(name, 100);
+  worker("poll", 1);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const pollAt = served.indexOf("poll");
+  assert.ok(pollAt !== -1 && pollAt <= 4 * 2 + 4, `the poll was served as request ${pollAt}: ${served.slice(0, 20).join(" ")}`);
+});
