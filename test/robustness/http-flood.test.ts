@@ -28,7 +28,7 @@ const WINDOW_MS = 2500;
  * None may be later than MAX_LAG_MS. The old code stalled for 1-11 s.
  */
 const LATE_MS = 50;
-const MAX_LATE = 5;
+const MAX_LATE = 10;
 const MAX_LAG_MS = 300;
 /** A poll from another host in mid-flood (the partner's, a scrape) is answered within this. */
 const MAX_POLL_MS = 300;
