@@ -5,7 +5,8 @@
  * This process runs what a daemon runs on its one event loop: the status server (with and
  * without a secret), the metrics server, a UDP echo standing in for the probe responder,
  * and a 10 ms timer measuring its own lateness (event-loop lag). A child process sends a
- * UDP ping every 10 ms and times the echo (what the far end of a tunnel sees); another,
+ * UDP ping every 10 ms and times the echo (what the far end of a tunnel sees; "no reply"
+ * counts pings not answered within 200 ms of the row's end); another,
  * after a quiet first row, opens 10 connections that each write ~1 MB of pipelined
  * requests once and read the answers. Rows: lag and ping round trip (p50 / p99 / max) and the requests
  * answered per second. BENCH_MS sets the window per row (default 3000).
@@ -46,6 +47,7 @@ const metricsAnswers = async (): Promise<number> => (await metrics.httpRequests.
 
 const echo = dgram.createSocket("udp4");
 echo.on("message", (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
+echo.on("error", () => {}); // a reply to a pinger that has gone
 await new Promise<void>((resolve) => echo.bind(0, HOST, () => resolve()));
 const echoPort = echo.address().port;
 
@@ -76,8 +78,8 @@ function runChild(script: string): Promise<string> {
   });
 }
 
-/** A child that pings the echo every 10 ms for `windowMs`; resolves with the round trips (ms). */
-async function pinger(windowMs: number): Promise<number[]> {
+/** A child that pings the echo every 10 ms for `windowMs`; resolves with the round trips (ms) and the count sent. */
+async function pinger(windowMs: number): Promise<{ rtts: number[]; sent: number }> {
   const out = await runChild(`
     const dgram = await import("node:dgram");
     const rtts = [];
@@ -85,13 +87,14 @@ async function pinger(windowMs: number): Promise<number[]> {
     ping.on("error", () => {});
     ping.on("message", (msg) => rtts.push(performance.now() - Number(msg.toString())));
     await new Promise((resolve) => ping.bind(0, "${HOST}", resolve));
-    const timer = setInterval(() => ping.send(String(performance.now()), ${echoPort}, "${HOST}"), 10);
+    let sent = 0;
+    const timer = setInterval(() => { sent++; ping.send(String(performance.now()), ${echoPort}, "${HOST}"); }, 10);
     setTimeout(() => {
       clearInterval(timer);
-      setTimeout(() => { console.log(JSON.stringify(rtts)); process.exit(0); }, 200);
+      setTimeout(() => { console.log(JSON.stringify({ rtts, sent })); process.exit(0); }, 200);
     }, ${windowMs});
   `);
-  return JSON.parse(out) as number[];
+  return JSON.parse(out) as { rtts: number[]; sent: number };
 }
 
 /** Another child: ${CONNECTIONS} connections to `port` that each write ~1 MB of `request` once and read the answers, for `windowMs`. */
@@ -113,14 +116,14 @@ async function flooder(windowMs: number, port: number, request: string): Promise
   `);
 }
 
-const percentile = (values: number[], p: number): number => {
+const percentile = (values: readonly number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 };
-const triple = (values: number[]): string => [0.5, 0.99, 1].map((p) => percentile(values, p).toFixed(1).padStart(6)).join(" /");
+const triple = (values: readonly number[]): string => [0.5, 0.99, 1].map((p) => percentile(values, p).toFixed(1).padStart(6)).join(" /");
 
 console.log(`HTTP flood vs event loop, ${runtime}, ${WINDOW_MS} ms per row; ${CONNECTIONS} connections × ${FLOOD_BYTES / 1048576} MiB of pipelined requests`);
-console.log(`${"flood".padEnd(38)} ${"timer lag ms p50 / p99 / max".padEnd(30)} ${"UDP ping ms p50 / p99 / max".padEnd(30)} answers/s`);
+console.log(`${"flood".padEnd(38)} ${"timer lag ms p50 / p99 / max".padEnd(30)} ${"UDP ping ms p50 / p99 / max".padEnd(30)} ${"no reply".padEnd(9)} answers/s`);
 const rows: [string, number, string][] = [
   ["none (baseline)", 0, ""],
   ["GET /status (200)", plain.port, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n"],
@@ -130,9 +133,10 @@ const rows: [string, number, string][] = [
 for (const [name, port, request] of rows) {
   answered = 0;
   const metricsBefore = await metricsAnswers();
-  const [lags, rtts] = await Promise.all([timerLag(WINDOW_MS), pinger(WINDOW_MS), flooder(WINDOW_MS, port, request)]);
+  const [lags, { rtts, sent }] = await Promise.all([timerLag(WINDOW_MS), pinger(WINDOW_MS), flooder(WINDOW_MS, port, request)]);
   const rate = Math.round((answered + (await metricsAnswers()) - metricsBefore) / (WINDOW_MS / 1000));
-  console.log(`${name.padEnd(38)} ${triple(lags).padEnd(30)} ${triple(rtts).padEnd(30)} ${String(rate).padStart(9)}`);
+  const lost = `${sent - rtts.length}/${sent}`;
+  console.log(`${name.padEnd(38)} ${triple(lags).padEnd(30)} ${triple(rtts).padEnd(30)} ${lost.padEnd(9)} ${String(rate).padStart(9)}`);
   await new Promise((resolve) => setTimeout(resolve, 500)); // let the last row's sockets close
 }
 await Promise.all([plain.close(), secret.close(), metricsServer.close()]);
