@@ -10,6 +10,7 @@ import type { TunnelHealthState, TunnelVerdict } from "../monitor/tunnel-health.
 import { pollOutcomeLabel, type PollOutcome } from "../partner/outcome.ts";
 import { createPartnerPoller } from "../partner/poller.ts";
 import { startStatusServer } from "../partner/server.ts";
+import { partnerAddresses } from "../partner/partner-address.ts";
 import type { BridgeStatus } from "../partner/status-body.ts";
 import { OwnProbeIds } from "../probe/own-ids.ts";
 import { initialRoles, step, type RolesEffect, type RolesEvent, type RolesState } from "../roles/roles.ts";
@@ -142,6 +143,8 @@ export class BridgeRuntime {
       getStatus: () => this.status(),
       ...(this.keys ? { statusKey: this.keys.status } : {}),
       onRequest: (code) => metrics.httpRequests.inc({ server: "status", code: String(code) }),
+      isPartner: partnerAddresses(config.partnerUrl).isPartner,
+      onShed: (action, limit) => metrics.httpConnectionsShed.inc({ server: "status", action, limit }),
       // The server has logged it already.
       onError: () => metrics.errors.inc({ scope: "status_listener", bridge: config.name }),
     }).catch((error: unknown) => {

@@ -8,6 +8,7 @@ import { logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
 import { parseRequestHead, type RequestHead, type RequestHeadLimits } from "./request-head.ts";
 import { formatResponse, textResponse, type HttpResponse } from "./response.ts";
+import type { TurnBudget, TurnShare } from "./turn-budget.ts";
 
 export type HttpRequest = RequestHead;
 export type HttpHandler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
@@ -15,7 +16,7 @@ export type HttpHandler = (req: HttpRequest) => HttpResponse | Promise<HttpRespo
 const LINGER_MS = 2000;
 const LINGER_MAX_BYTES = 1024 * 1024;
 /** Unread answers buffered for one connection before we stop reading its requests. */
-const MAX_UNREAD_ANSWER_BYTES = 1024 * 1024;
+const MAX_UNREAD_ANSWER_BYTES = 64 * 1024;
 
 const log = logger.withTag("http");
 
@@ -27,8 +28,21 @@ export interface ConnectionSettings {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** A stranger (not reserved, never answered 2xx) waits at most this long for its next head. */
+  strangerTimeoutMs: number;
   maxBodyBytes: number;
   limits: RequestHeadLimits;
+  /** HTTP work per event-loop turn, shared by every connection (turn-budget.ts). */
+  budget: TurnBudget;
+}
+
+/** What the server's admission decisions need to know of a connection (admission.ts). */
+export interface ConnectionState {
+  serving: boolean;
+  answered: boolean;
+  proven: boolean;
+  closing: boolean;
+  lastActiveMs: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -58,12 +72,22 @@ export class Connection {
   private waitingForDrain = false;
   /** How much of `pending` parseRequestHead has already checked (so a dripped head is not re-parsed). */
   private checkedBytes = 0;
+  /** This turn's work is spent: reading is paused until a later turn (turn-budget.ts). */
+  private waitingForTurn = false;
+  private readonly share: TurnShare = { turn: -1, used: 0 };
+  /** Answered at least once. */
+  private answered = false;
+  /** Answered 2xx at least once: a known client, not a stranger. */
+  private proven = false;
+  private lastActiveMs = performance.now();
 
   constructor(
     private readonly socket: Socket,
     private readonly settings: ConnectionSettings,
+    /** From a reserved (the partner's) address: never a stranger. */
+    private readonly reserved = false,
   ) {
-    this.setDeadline(settings.headersTimeoutMs, () => this.headTimedOut());
+    this.setDeadline(this.headWaitMs(settings.headersTimeoutMs), () => this.headTimedOut());
     socket.on("data", (chunk: Buffer) => this.guard(() => this.onData(chunk)));
     socket.on("end", () => this.guard(() => this.onClientEnd()));
     socket.once("close", () => {
@@ -99,7 +123,7 @@ export class Connection {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     if (this.busy) {
       // Pipelined requests wait for the current answer; don't let them pile up unbounded.
-      if (this.pending.length > this.settings.limits.maxHeadBytes) this.socket.pause();
+      this.updateReading();
       return;
     }
     this.parseNext();
@@ -109,30 +133,36 @@ export class Connection {
     this.clientEnded = true;
     // The client will send nothing more: answer what it has sent (parseNext closes after the
     // last complete request), then close.
-    if (!this.busy && !this.waitingForDrain) this.parseNext();
+    if (!this.busy && !this.waitingForDrain && !this.waitingForTurn) this.parseNext();
   }
 
   /**
    * Serves the requests already received, one at a time. A loop, not recursion: a handler
    * that answers synchronously comes back here, and 2000 pipelined requests would
-   * otherwise overflow the stack (Deno did).
+   * otherwise overflow the stack (Deno did). Each parse takes a share of the turn's budget;
+   * when it is spent, the rest waits for a later turn with reading paused, so that a flood
+   * of pipelined requests can't hold the event loop (docs/hardening.md).
    */
   private parseNext(): void {
     if (this.parsing) return; // the loop below picks the next one up
     this.parsing = true;
     try {
-      while (!this.busy && !this.closing && !this.waitingForDrain) {
+      while (!this.busy && !this.closing && !this.waitingForDrain && !this.waitingForTurn && !this.socket.destroyed) {
+        if (this.pending.length > 0 && !this.settings.budget.take(this.share)) {
+          this.waitForTurn();
+          break;
+        }
         const parsed = this.pending.length > 0 ? parseRequestHead(this.pending, this.settings.limits, this.checkedBytes) : undefined;
         if (parsed === undefined || parsed.kind === "incomplete") {
           this.checkedBytes = parsed?.checkedBytes ?? 0;
           // A client that has ended can't finish a request: we are done.
           if (this.clientEnded) this.close();
-          return;
+          break;
         }
         this.checkedBytes = 0;
         if (parsed.kind === "error") {
           this.answerAndClose(textResponse(parsed.status, `${parsed.reason}\n`));
-          return;
+          break;
         }
         const rest = this.pending.subarray(parsed.consumed);
         this.pending = EMPTY;
@@ -141,11 +171,33 @@ export class Connection {
     } finally {
       this.parsing = false;
     }
+    this.updateReading();
+  }
+
+  private waitForTurn(): void {
+    this.waitingForTurn = true;
+    this.settings.budget.wait(() => {
+      this.waitingForTurn = false;
+      this.guard(() => this.parseNext());
+    });
+  }
+
+  /**
+   * Reads on only while nothing piles up: paused while answers wait to be read, while this
+   * turn's budget is spent, or while pipelined requests exceed a head during a handler, so
+   * that the kernel's flow control holds the client back, not our memory or our time.
+   */
+  private updateReading(): void {
+    if (this.closing || this.socket.destroyed) return;
+    const backlog = this.waitingForDrain || this.waitingForTurn || (this.busy && this.pending.length > this.settings.limits.maxHeadBytes);
+    if (backlog) this.socket.pause();
+    else this.socket.resume();
   }
 
   private handle(head: HttpRequest, rest: Buffer): void {
     const { settings } = this;
     this.busy = true;
+    this.lastActiveMs = performance.now();
     const generation = ++this.generation;
     this.setDeadline(settings.requestTimeoutMs, () => {
       this.generation++;
@@ -203,16 +255,22 @@ export class Connection {
     // A client pipelining requests without reading the answers: wait until it reads.
     if (this.socket.writableLength > MAX_UNREAD_ANSWER_BYTES) {
       this.waitingForDrain = true;
-      this.socket.pause();
       this.socket.once("drain", () => {
         this.waitingForDrain = false;
-        this.socket.resume();
         this.guard(() => this.parseNext());
       });
-      return;
     }
-    this.socket.resume();
     this.parseNext();
+  }
+
+  /** For the server's admission decisions (admission.ts). */
+  state(): ConnectionState {
+    return { serving: this.busy, answered: this.answered, proven: this.proven, closing: this.closing, lastActiveMs: this.lastActiveMs };
+  }
+
+  /** Displaced by a newcomer (admission.ts): it was idle, or only lingering. */
+  evict(): void {
+    this.socket.destroy();
   }
 
   /** Over the connection cap: 503 at once, then the usual close (the answer is not lost to a reset). */
@@ -228,6 +286,7 @@ export class Connection {
   /** Writes an answer and counts it; an answer that can't be written (the client is gone) is not counted. */
   private send(bytes: Buffer, status: number): void {
     if (!this.socket.writable) return;
+    this.settings.budget.charge(bytes.length);
     this.unsentAnswers++;
     try {
       this.socket.write(bytes, () => {
@@ -238,13 +297,21 @@ export class Connection {
       this.unsentAnswers--;
       return; // the client is gone; 'close' cleans up
     }
+    this.answered = true;
+    if (status >= 200 && status < 300) this.proven = true;
     this.settings.report(status);
   }
 
   private answerSent(): void {
+    this.lastActiveMs = performance.now();
     if (this.unsentAnswers === 0 && !this.busy && !this.closing) {
-      this.setDeadline(this.settings.keepAliveTimeoutMs + this.settings.headersTimeoutMs, () => this.headTimedOut());
+      this.setDeadline(this.headWaitMs(this.settings.keepAliveTimeoutMs + this.settings.headersTimeoutMs), () => this.headTimedOut());
     }
+  }
+
+  /** How long we wait for the next head: a stranger gets strangerTimeoutMs at most (docs/hardening.md). */
+  private headWaitMs(ms: number): number {
+    return this.reserved || this.proven ? ms : Math.min(ms, this.settings.strangerTimeoutMs);
   }
 
   /** No head in time: a started request gets 408; an idle connection just closes. */

@@ -60,6 +60,8 @@ export interface Metrics {
   readonly hookDuration: Histogram<"bridge" | "hook">;
   /** `server` is "metrics" or the status server's name, `code` the status code as text. */
   readonly httpRequests: Counter<"server" | "code">;
+  /** `action` is "evicted" (an idle connection made room) or "refused" (503), `limit` "per_source" or "total". */
+  readonly httpConnectionsShed: Counter<"server" | "action" | "limit">;
   /** vpnham_event_loop_lag_seconds: observe seconds (fed by startEventLoopLagMonitor). */
   readonly eventLoopLag: Histogram;
   readonly configReloads: Counter<"outcome">;
@@ -235,6 +237,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       name: "vpnham_http_requests_total",
       help: "HTTP requests answered, by server (metrics, status) and response status code.",
       labelNames: ["server", "code"],
+      registers,
+    }),
+    httpConnectionsShed: new Counter({
+      name: "vpnham_http_connections_shed_total",
+      help: "HTTP connections shed at a connection limit, by server, action (evicted = an idle connection closed to make room for a newcomer, refused = the newcomer got 503) and limit (per_source, total).",
+      labelNames: ["server", "action", "limit"],
       registers,
     }),
     eventLoopLag: new Histogram({

@@ -16,6 +16,10 @@ export interface StatusServerOptions {
   onError?: (error: unknown) => void;
   /** With a shared secret: requests must carry a fresh X-Vpnham-Auth (else 401) and answers are MACed. */
   statusKey?: Buffer;
+  /** The partner's (normalized) addresses: connections of their own, never displaced by others (partner-address.ts). */
+  isPartner?: (address: string) => boolean;
+  /** For vpnham_http_connections_shed_total{server="status"}. */
+  onShed?: (action: "evicted" | "refused", limit: "per_source" | "total") => void;
 }
 
 /**
@@ -23,12 +27,16 @@ export interface StatusServerOptions {
  * `Content-Type: application/json`; another method on /status → 400 with an empty body
  * (as Go); any other path → 404. Bounded like every server of ours (see http/server.ts).
  * Keep-alive idle sockets are kept 65 s so a poller polling every few seconds reuses one.
+ * The partner's poll is served however many others connect: its address has connections
+ * of its own (docs/hardening.md, "Connections and floods on the HTTP ports").
  */
 export async function startStatusServer(opts: StatusServerOptions): Promise<RunningHttpServer> {
   return startHttpServer(opts.addr, {
     name: "status",
     ...(opts.onRequest ? { onResponse: opts.onRequest } : {}),
     ...(opts.onError ? { onHandlerError: opts.onError } : {}),
+    ...(opts.isPartner ? { isReserved: opts.isPartner } : {}),
+    ...(opts.onShed ? { onShed: opts.onShed } : {}),
     // The server logs handler failures; a wrong method is only counted (scanners).
     handler: (req) => {
       if (req.path !== "/status") return textResponse(404, "not found\n");

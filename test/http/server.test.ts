@@ -1,34 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { exchange as exchangeWith, statusCodes } from "../support/raw-http.ts";
-import { startHttpServer, type HttpHandler, type HttpServerOptions, type RunningHttpServer } from "../../src/http/server.ts";
+import { statusCodes } from "../support/raw-http.ts";
 import { textResponse } from "../../src/http/response.ts";
 import { waitFor } from "../../src/util/wait.ts";
-
-const HOST = "127.0.0.1";
-
-const exchange = (port: number, data: string | Buffer, giveUpMs?: number, keptAnswers?: number) => exchangeWith({ host: HOST, port }, data, giveUpMs, keptAnswers);
-
-async function withServer(
-  handler: HttpHandler,
-  fn: (server: RunningHttpServer, codes: number[], handlerErrors: unknown[]) => Promise<void>,
-  options: Partial<HttpServerOptions> = {},
-): Promise<void> {
-  const codes: number[] = [];
-  const handlerErrors: unknown[] = [];
-  const server = await startHttpServer(
-    { host: HOST, port: 0 },
-    { name: "test", handler, onResponse: (code) => codes.push(code), onHandlerError: (error) => handlerErrors.push(error), ...options },
-  );
-  try {
-    await fn(server, codes, handlerErrors);
-  } finally {
-    await server.close();
-  }
-}
-
-const ok: HttpHandler = (req) => textResponse(200, `${req.method} ${req.path}\n`);
+import { exchange, HOST, ok, withServer } from "./support.ts";
 
 test("slow or idle clients are cut off by our own deadlines; a started request gets 408, counted", async () => {
   await withServer(
@@ -158,30 +134,6 @@ test("a request without Host, or malformed, gets 400 with a reason and a close, 
     assert.deepEqual(statusCodes(version.text), [505]);
     assert.deepEqual(codes, [400, 505]);
   });
-});
-
-test("connections over the cap get 503 and a close, counted; a freed slot serves again", async () => {
-  await withServer(
-    ok,
-    async (server, codes) => {
-      const held = [connect({ host: HOST, port: server.port }), connect({ host: HOST, port: server.port })];
-      for (const socket of held) socket.on("error", () => {});
-      await Promise.all(held.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
-      // The server sees a connection a moment after the client does.
-      await waitFor(async () => statusCodes((await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).text)[0] === 503, {
-        timeoutMs: 2000,
-        what: "the third connection refused",
-      });
-      assert.ok(codes.every((code) => code === 503) && codes.length >= 1, String(codes));
-      held[0]!.destroy();
-      await waitFor(async () => statusCodes((await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).text)[0] === 200, {
-        timeoutMs: 2000,
-        what: "a freed slot serving again",
-      });
-      for (const socket of held) socket.destroy();
-    },
-    { maxConnections: 2 },
-  );
 });
 
 test("2000 pipelined requests on one connection are all answered, in order, and counted", async () => {

@@ -42,6 +42,7 @@ function touchEverything(m: Metrics): void {
   m.roleTransitions.inc({ bridge: "b1", tunnel: "", to: "active", reason: "tunnel_up" });
   m.hookDuration.observe({ bridge: "b1", hook: "bridge_activate" }, 0.2);
   m.httpRequests.inc({ server: "metrics", code: "200" });
+  m.httpConnectionsShed.inc({ server: "status", action: "evicted", limit: "total" });
   m.eventLoopLag.observe(0.002);
 }
 
@@ -96,6 +97,7 @@ describe("metrics registry", () => {
       ["vpnham_hook_runs_dropped_total", "counter", ["bridge", "hook", "reason"]],
       ["vpnham_hook_duration_seconds", "histogram", ["bridge", "hook"]],
       ["vpnham_http_requests_total", "counter", ["code", "server"]],
+      ["vpnham_http_connections_shed_total", "counter", ["action", "limit", "server"]],
       ["vpnham_event_loop_lag_seconds", "histogram", []],
       ["vpnham_config_reloads_total", "counter", ["outcome"]],
       ["process_cpu_seconds_total", "counter", []],

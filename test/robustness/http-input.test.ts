@@ -204,23 +204,25 @@ describe("HTTP input at a running daemon", () => {
     await healthy();
   });
 
-  test("50 pipelined requests on one connection and 100 concurrent ones are all answered", async () => {
+  test("50 pipelined requests on one connection and 100 concurrent ones (from 10 hosts) are all answered", async () => {
     const pipelined = Array.from({ length: 50 }, (_, i) => `GET /status HTTP/1.1\r\nHost: x\r\n${i === 49 ? "Connection: close\r\n" : ""}\r\n`).join("");
     const answer = await raw(STATUS_PORT, pipelined, 5000);
     assert.equal(countResponses(answer.text).get(200), 50);
+    // 10 per host: one host may hold 16 connections per server (http/server.ts).
     const results = await Promise.all(
-      Array.from({ length: 100 }, (_, i) =>
-        fetch(`http://${HOST}:${i % 2 ? STATUS_PORT : METRICS_PORT}/${i % 2 ? "status" : "metrics"}`, { signal: AbortSignal.timeout(5000) }).then(async (r) => {
-          await r.text();
-          return r.status;
-        }),
-      ),
+      Array.from({ length: 100 }, async (_, i) => {
+        const port = i % 2 ? STATUS_PORT : METRICS_PORT;
+        const request = `GET /${i % 2 ? "status" : "metrics"} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+        const { text } = await exchange({ host: HOST, port, localAddress: `127.88.3.${10 + (i % 10)}` }, request, 5000);
+        return /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+      }),
     );
-    assert.deepEqual(new Set(results), new Set([200]));
+    assert.deepEqual(new Set(results), new Set(["200"]));
   });
 
-  test("slow (slowloris) and idle clients are cut at the header deadline; others are served meanwhile", { timeout: 60_000 }, async () => {
-    const HEADERS_DEADLINE_MS = 10_000; // http/server.ts default; the daemon does not change it
+  test("slow (slowloris) and idle clients are cut at the strangers' head deadline; others are served meanwhile", { timeout: 60_000 }, async () => {
+    // http/server.ts's strangerTimeoutMs (a client never answered 2xx); the daemon does not change it.
+    const HEADERS_DEADLINE_MS = 2000;
     const sockets: { socket: Socket; closedAtMs?: number }[] = [];
     const started = performance.now();
     const open = (drip: boolean): void => {
@@ -241,18 +243,19 @@ describe("HTTP input at a running daemon", () => {
         socket.on("close", () => clearInterval(timer));
       });
     };
-    for (let i = 0; i < 40; i++) open(i % 2 === 0);
+    // 12 per port: under the per-source limit (16), so that none is displaced before its deadline.
+    for (let i = 0; i < 24; i++) open(i % 2 === 0);
     try {
       // Meanwhile, legitimate clients are served promptly, again and again.
       let served = 0;
-      while (performance.now() - started < HEADERS_DEADLINE_MS - 1000) {
+      while (performance.now() - started < HEADERS_DEADLINE_MS - 500) {
         const t0 = performance.now();
         await healthy();
         assert.ok(performance.now() - t0 < 1000, "a legitimate request waited behind the slow ones");
         served++;
-        await new Promise((resolve) => setTimeout(resolve, 200)); // pacing the legitimate client, not a wait for a condition
+        await new Promise((resolve) => setTimeout(resolve, 100)); // pacing the legitimate client, not a wait for a condition
       }
-      assert.ok(served >= 10);
+      assert.ok(served >= 5, `served ${served} times`);
       await waitFor(() => sockets.every((s) => s.closedAtMs !== undefined), {
         timeoutMs: HEADERS_DEADLINE_MS + 5000,
         intervalMs: 100,
@@ -260,7 +263,7 @@ describe("HTTP input at a running daemon", () => {
       });
       const latest = Math.max(...sockets.map((s) => s.closedAtMs!));
       assert.ok(latest <= HEADERS_DEADLINE_MS + 3000, `closed by ${Math.round(latest)} ms`);
-      assert.ok(Math.min(...sockets.map((s) => s.closedAtMs!)) >= HEADERS_DEADLINE_MS - 1000, "not before the deadline either");
+      assert.ok(Math.min(...sockets.map((s) => s.closedAtMs!)) >= HEADERS_DEADLINE_MS - 500, "not before the deadline either");
     } finally {
       for (const s of sockets) s.socket.destroy();
     }

@@ -15,7 +15,7 @@ export interface Exchange {
  * `giveUpMs`. With `keptAnswers`, stops once that many answers have come and the connection
  * has stayed open OPEN_GRACE_MS after them (a keep-alive check that doesn't depend on load).
  */
-export function exchange(to: { host: string; port: number }, data: string | Buffer, giveUpMs = 3000, keptAnswers?: number): Promise<Exchange> {
+export function exchange(to: { host: string; port: number; /** the client's source address */ localAddress?: string }, data: string | Buffer, giveUpMs = 3000, keptAnswers?: number): Promise<Exchange> {
   return new Promise((resolve) => {
     const startMs = performance.now();
     const chunks: Buffer[] = [];
