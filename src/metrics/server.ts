@@ -1,3 +1,5 @@
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import { logger } from "../util/log.ts";
 import { errorMessage } from "../util/errors.ts";
 import { startHttpServer, type HttpAddr, type HttpRequest, type RunningHttpServer } from "../http/server.ts";
@@ -15,11 +17,14 @@ export async function startMetricsServer(opts: { addr: HttpAddr; metrics: Metric
   const { metrics } = opts;
   // One collection at a time: requests that come while one runs share its text, so that a
   // flood of scrapes costs one collection per turn, not one each (docs/hardening.md).
-  let collecting: Promise<string> | undefined;
-  const collect = (): Promise<string> =>
-    (collecting ??= metrics.registry.metrics().finally(() => {
-      collecting = undefined;
-    }));
+  let collecting: Promise<Collected> | undefined;
+  const collect = (): Promise<Collected> =>
+    (collecting ??= metrics.registry
+      .metrics()
+      .then((text) => new Collected(text))
+      .finally(() => {
+        collecting = undefined;
+      }));
   return startHttpServer(opts.addr, {
     name: "metrics",
     onResponse: (code) => metrics.httpRequests.inc({ server: "metrics", code: String(code) }),
@@ -28,16 +33,43 @@ export async function startMetricsServer(opts: { addr: HttpAddr; metrics: Metric
   });
 }
 
+const gzipAsync = promisify(gzip);
+
+/** One collection's text, and its gzip form made once, off the event loop, when asked for. */
+class Collected {
+  private gzipped: Promise<Buffer> | undefined;
+  constructor(readonly text: string) {}
+  gzip(): Promise<Buffer> {
+    // zlib's async form runs in the thread pool: a 13 MB scrape never stalls probes to compress.
+    return (this.gzipped ??= gzipAsync(this.text, { level: 6 }));
+  }
+}
+
+/** Prometheus sends `Accept-Encoding: gzip`; honour it unless the client ruled it out (q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  return header.split(",").some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(";");
+    if (coding !== "gzip" && coding !== "*") return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
 const METHOD_NOT_ALLOWED = textResponse(405, "method not allowed\n", { Allow: "GET, HEAD" });
 
-async function handle(metrics: Metrics, collect: () => Promise<string>, req: HttpRequest): Promise<HttpResponse> {
+async function handle(metrics: Metrics, collect: () => Promise<Collected>, req: HttpRequest): Promise<HttpResponse> {
   const readOnly = req.method === "GET" || req.method === "HEAD";
   if (req.path === "/") return readOnly ? textResponse(200, "ok\n") : METHOD_NOT_ALLOWED;
   if (req.path !== "/metrics") return textResponse(404, "not found\n");
   if (!readOnly) return METHOD_NOT_ALLOWED;
   try {
-    const body = await collect();
-    return { status: 200, headers: { "Content-Type": metrics.registry.contentType }, body };
+    const collected = await collect();
+    const contentType = metrics.registry.contentType;
+    if (acceptsGzip(req.headers["accept-encoding"])) {
+      return { status: 200, headers: { "Content-Type": contentType, "Content-Encoding": "gzip", Vary: "Accept-Encoding" }, body: await collected.gzip() };
+    }
+    return { status: 200, headers: { "Content-Type": contentType, Vary: "Accept-Encoding" }, body: collected.text };
   } catch (error) {
     log.warn("collecting metrics failed", { error: errorMessage(error) });
     return textResponse(500, "collecting metrics failed\n");
