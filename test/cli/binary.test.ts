@@ -96,7 +96,7 @@ describe("compiled binary", () => {
     writeFileSync(noJob, "metrics:\n  listen_addr: 127.66.0.1:99999\n");
     const r = run(["validate", "--config", noJob]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /bridges: missing \(a config needs at least one job section: bridges\)/);
+    assert.match(r.stderr, /bridges: missing \(a config needs at least one job section: bridges[,) ]/);
     assert.match(r.stderr, /metrics\.listen_addr: "127\.66\.0\.1:99999"/);
   });
 
