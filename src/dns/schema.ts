@@ -203,7 +203,7 @@ export const dnsFailoverSchema = sectionFields
         problem(["addresses", text], parsed.error);
         continue;
       }
-      const check = addressCheck(parsed.value.address, { ...template, ...entry.check }, (key, message) =>
+      const check = addressCheck(parsed.value.address, mergeCheck(template, entry.check), (key, message) =>
         problem(entry.check && key in entry.check ? ["addresses", text, "check", key] : ["check", key], message),
       );
       if (addresses.some((a) => a.address === parsed.value.address)) problem(["addresses", text], `${parsed.value.address} is listed twice`);
@@ -243,6 +243,14 @@ export const dnsFailoverSchema = sectionFields
     };
   })
   .meta({ type: "mapping", description: "DNS failover with peer agreement (a job section); see docs/dns-failover.md" });
+
+/** An address's check: the template with the address's changes; another kind inherits only the timing. */
+function mergeCheck(template: CheckTemplate, own: CheckTemplate | undefined): CheckTemplate {
+  if (!own) return template;
+  if (own.kind === undefined || own.kind === (template.kind ?? "icmp")) return { ...template, ...own };
+  const { interval, timeout, threshold_down, threshold_up } = template;
+  return { interval, timeout, threshold_down, threshold_up, ...own };
+}
 
 /** Every name the addresses serve, in order of first use, with its settings from `names:` or the defaults. */
 function namesOf(raw: RawSection, addresses: readonly DnsAddressConfig[], providers: readonly string[], problem: (path: string[], message: string) => void): DnsNameConfig[] {

@@ -40,7 +40,7 @@ describe("verdicts body (docs/dns-failover.md §Peers)", () => {
 });
 
 describe("GET /dns/verdicts, the server side", () => {
-  const request = (headers: Record<string, string>, path = VERDICTS_PATH, method = "GET") => verdictsResponse({ path, method, headers }, key, body, NOW);
+  const request = (headers: Record<string, string | undefined>, path = VERDICTS_PATH, method = "GET") => verdictsResponse({ path, method, headers }, key, body, NOW);
 
   test("an authenticated GET gets the verdicts, MACed for this very request", () => {
     const auth = requestAuthHeader(key, NOW, VERDICTS_PATH);

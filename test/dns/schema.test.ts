@@ -63,6 +63,13 @@ describe("dns_failover: section (docs/dns-failover.md §Configuration)", () => {
     ]);
   });
 
+  test("an address with a check of another kind inherits only the timing", () => {
+    const s = section();
+    s.addresses["2001:DB8:0::1"].check = { kind: "https", url: "https://{address}/health", threshold_up: 3 };
+    const check = dns(s).addresses[1]!.check;
+    assert.deepEqual(check.kind === "https" && [check.url, check.intervalMs, check.timeoutMs, check.thresholdUp], ["https://[2001:db8::1]/health", 1000, 500, 3]);
+  });
+
   test("standalone: no peers, no secret, min_peers_agree 0", () => {
     const { peers: _p, listen: _l, secret: _s, agent: _a, ...alone } = section();
     const config = dns(alone);
