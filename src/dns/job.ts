@@ -138,7 +138,13 @@ function decisionComponent(key: string, settings: DecisionSettings, hub: DnsHub,
         log.warn("dns_failover: LIVE — DNS records will be changed when addresses are judged down and enough peers agree");
       }
       hub.configure(settings);
-      timer = setInterval(() => hub.evaluate(), tickMs);
+      timer = setInterval(() => {
+        try {
+          hub.evaluate();
+        } catch (error) {
+          log.error(`decision failed: ${(error as Error).message}`); // a bug; the next tick tries again
+        }
+      }, tickMs);
     },
     stop() {
       clearInterval(timer);
