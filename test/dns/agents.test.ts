@@ -122,6 +122,11 @@ describe("three agents, BIND, loopback addresses", { skip: why ?? false, timeout
     await waitFor(() => addressOf("a", checked[0]!).votes.b === "up" && addressOf("a", checked[0]!).votes.c === "up", { ...guard, what: "a to hold up votes of b and c" });
     assert.equal(addressOf("a", checked[0]!).votes.d, "none", "the impostor's vote is not there");
     assert.deepEqual(dns(), checked);
+    // Without the secret nobody reads an agent's verdicts either.
+    const answer = await fetch(`http://${agentIp.a}:${peerPort}/dns/verdicts`);
+    assert.equal(answer.status, 401);
+    await answer.text();
+    assert.ok((await metric("a", /vpnham_dns_verdict_requests_total\{outcome="refused"\} (\d+)/)) >= 1);
   });
 
   test("one agent alone (the others stopped) cannot remove a dead address; spoofed votes are refused and counted", async () => {
