@@ -7,13 +7,16 @@
 import { resolve } from "node:path";
 import type { NormalizeEnv } from "../config/normalize.ts";
 import { FileRefusedError } from "../util/read-file.ts";
-import type { DnsFailoverSection, DnsProviderConfig } from "./schema.ts";
+import type { CloudflareProviderConfig, Rfc2136ProviderConfig } from "./provider-schema.ts";
+import type { DnsFailoverSection } from "./schema.ts";
 import { tsigSecretFromText, type TsigAlgorithm } from "./tsig.ts";
 
-export type DnsProvider = Omit<DnsProviderConfig, "tsig"> & {
+export type Rfc2136Provider = Omit<Rfc2136ProviderConfig, "tsig"> & {
   /** The secret as base64 text (kept as text so settings compare and print safely). */
   tsig?: { keyName: string; algorithm: TsigAlgorithm; secretBase64: string };
 };
+export type CloudflareProvider = Omit<CloudflareProviderConfig, "token" | "tokenFile"> & { token: string };
+export type DnsProvider = Rfc2136Provider | CloudflareProvider;
 
 export type DnsFailoverConfig = Omit<DnsFailoverSection, "secret" | "secretFile" | "providers"> & {
   providers: Record<string, DnsProvider>;
@@ -28,7 +31,7 @@ const isData = (value: unknown): value is Data => typeof value === "object" && v
 export function dnsSecretFilePaths(data: unknown, baseDir: string): string[] {
   const section = isData(data) && isData(data.dns_failover) ? data.dns_failover : undefined;
   if (!section) return [];
-  const paths = [section.secret_file, ...Object.values(isData(section.providers) ? section.providers : {}).map((p) => (isData(p) ? p.tsig_secret_file : undefined))];
+  const paths = [section.secret_file, ...Object.values(isData(section.providers) ? section.providers : {}).flatMap((p) => (isData(p) ? [p.tsig_secret_file, p.token_file] : []))];
   return paths.filter((p): p is string => typeof p === "string" && p !== "").map((p) => resolve(baseDir, p));
 }
 
@@ -57,12 +60,20 @@ export function resolveDnsSecrets(section: DnsFailoverSection, env: NormalizeEnv
   }
   const resolved: Record<string, DnsProvider> = {};
   for (const [name, provider] of Object.entries(providers)) {
+    const at = `dns_failover.providers.${name}`;
+    if (provider.kind === "cloudflare") {
+      const { token: inlineToken, tokenFile, ...plain } = provider;
+      const text = inlineToken ?? (tokenFile === undefined ? undefined : readText(`${at}.token_file`, tokenFile, env, problems, warnings));
+      const token = text?.trim();
+      if (text !== undefined && !token) problems.push(`${at}.${inlineToken === undefined ? "token_file" : "token"}: the token is empty`);
+      resolved[name] = { ...plain, token: token ?? "" };
+      continue;
+    }
     const { tsig, ...plain } = provider;
     if (!tsig) {
       resolved[name] = plain;
       continue;
     }
-    const at = `dns_failover.providers.${name}`;
     const text = tsig.secret ?? (tsig.secretFile === undefined ? undefined : readText(`${at}.tsig_secret_file`, tsig.secretFile, env, problems, warnings));
     const bytes = text === undefined ? undefined : tsigSecretFromText(text);
     if (text !== undefined && bytes === undefined) {

@@ -18,7 +18,7 @@ import { dnsMetrics, reconcileMetricsOf } from "./metrics.ts";
 import { PeersRuntime, type PeersSettings } from "./peers.ts";
 import type { NameDesired } from "./plan.ts";
 import { createNameReconciler, type NameReconciler } from "./reconciler.ts";
-import { createRfc2136Client } from "./rfc2136.ts";
+import { createProviderClient } from "./provider.ts";
 
 export const DNS_KEY_PREFIX = "dns_failover:";
 const log = logger.withTag("dns");
@@ -85,9 +85,7 @@ function nameComponent(key: string, settings: NameSettings, hub: DnsHub, context
       reconciler = createNameReconciler({
         name: settings.name,
         provider: settings.providerName,
-        zone: provider.zone,
-        server: provider.server.text,
-        client: createRfc2136Client(provider),
+        client: createProviderClient(provider),
         metrics,
         dryRun: settings.dryRun,
         addresses: settings.addresses,

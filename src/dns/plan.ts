@@ -11,6 +11,8 @@ export interface DnsRecord {
   /** Canonical text (formatIp). */
   readonly address: string;
   readonly ttlS: number;
+  /** The provider's id of the record, when it has one (Cloudflare). */
+  readonly id?: string;
 }
 
 export interface NameDesired {

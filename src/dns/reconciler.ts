@@ -9,17 +9,15 @@ import type { Reconciler } from "../reconcile/engine.ts";
 import { logger } from "../util/log.ts";
 import type { DnsMetrics } from "./metrics.ts";
 import { describeChange, planRecords, type DnsRecord, type NameDesired, type RecordChange, type RecordPlan } from "./plan.ts";
-import type { Rfc2136Client } from "./rfc2136.ts";
+import type { ChangeStep, DnsProviderClient } from "./provider.ts";
 
 const log = logger.withTag("dns");
 
 export interface NameReconcilerOptions {
   readonly name: string;
-  /** The provider's name in the config (a metric label) and where it is, for describe(). */
+  /** The provider's name in the config (a metric label). */
   readonly provider: string;
-  readonly zone: string;
-  readonly server: string;
-  readonly client: Rfc2136Client;
+  readonly client: DnsProviderClient;
   readonly metrics: DnsMetrics;
   readonly dryRun: boolean;
   /** The addresses configured for the name (the record_present series). */
@@ -55,26 +53,30 @@ export function createNameReconciler(options: NameReconcilerOptions): NameReconc
   let kept: RecordPlan["kept"] = [];
   let keptKey = "[]";
 
-  const updateAction = (changes: readonly RecordChange[], actual: readonly DnsRecord[]): Action => {
-    const text = `UPDATE zone ${options.zone}. at ${options.server}: ${changes.map((c) => describeChange(name, c)).join("; ")}`;
-    return {
-      kind: "dns.update",
-      describe: () => text,
-      async apply(signal) {
-        const count = (outcome: "applied" | "failed") => {
-          for (const c of changes) metrics.changes.inc({ provider, action: c.action, outcome });
-        };
-        try {
-          await options.client.update(name, changes, signal);
-        } catch (error) {
-          count("failed");
-          throw error;
-        }
-        count("applied");
-        log.info(`${name}: ${beforeAfter(actual, changes)}`, { name, provider, changes: changes.map((c) => describeChange(name, c)) });
-      },
-    };
-  };
+  /** The provider's step, counted and logged (before → after) when it succeeds. */
+  const counted = (step: ChangeStep, before: readonly DnsRecord[]): Action => ({
+    kind: step.action.kind,
+    describe: () => step.action.describe(),
+    async apply(signal) {
+      const count = (outcome: "applied" | "failed") => {
+        for (const c of step.changes) metrics.changes.inc({ provider, action: c.action, outcome });
+      };
+      try {
+        await step.action.apply(signal);
+      } catch (error) {
+        count("failed");
+        throw error;
+      }
+      count("applied");
+      log.info(`${name}: ${beforeAfter(before, step.changes)}`, { name, provider, changes: step.changes.map((c) => describeChange(name, c)) });
+    },
+  });
+
+  /** The records after `changes`, for the next step's "before". */
+  const after = (records: readonly DnsRecord[], changes: readonly RecordChange[]): DnsRecord[] => [
+    ...records.filter((r) => !changes.some((c) => c.type === r.type && c.address === r.address)),
+    ...changes.filter((c) => c.action === "add").map((c): DnsRecord => ({ type: c.type, address: c.address, ttlS: c.ttlS })),
+  ];
 
   return {
     kind: "dns_record",
@@ -97,7 +99,12 @@ export function createNameReconciler(options: NameReconcilerOptions): NameReconc
       keptKey = key;
       if (result.changes.length === 0) return [];
       if (options.dryRun) for (const c of result.changes) metrics.changes.inc({ provider, action: c.action, outcome: "dry_run" });
-      return [updateAction(result.changes, actual)];
+      let before = actual;
+      return options.client.steps(name, result.changes, actual).map((step) => {
+        const action = counted(step, before);
+        before = after(before, step.changes);
+        return action;
+      });
     },
     lastRead: () => read,
     kept: () => kept,

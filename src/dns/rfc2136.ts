@@ -4,8 +4,9 @@
  * deletes of one record as class NONE, TTL 0), TSIG-signed when a key is configured.
  */
 import { RetryableError } from "../reconcile/action.ts";
-import type { DnsProvider } from "./config.ts";
-import type { DnsRecord, RecordChange, RecordType } from "./plan.ts";
+import type { Rfc2136Provider } from "./config.ts";
+import { describeChange, type DnsRecord, type RecordChange, type RecordType } from "./plan.ts";
+import type { DnsProviderClient } from "./provider.ts";
 import { exchange, type ExchangeOptions } from "./transport.ts";
 import type { TsigKey } from "./tsig.ts";
 import { addressData, addressOf, OPCODE, rcodeName, RR_CLASS, RR_TYPE, sameName, type DecodedMessage, type ResourceRecord } from "./wire.ts";
@@ -15,14 +16,12 @@ export class DnsRefusedError extends Error {
   override name = "DnsRefusedError";
 }
 
-export interface Rfc2136Client {
-  /** The name's A and AAAA records as the primary holds them now. */
-  read(name: string, signal: AbortSignal): Promise<DnsRecord[]>;
+export interface Rfc2136Client extends DnsProviderClient {
   /** One UPDATE with every change, applied by the server all or nothing. */
   update(name: string, changes: readonly RecordChange[], signal: AbortSignal): Promise<void>;
 }
 
-export function tsigKeyOf(provider: DnsProvider): TsigKey | undefined {
+export function tsigKeyOf(provider: Rfc2136Provider): TsigKey | undefined {
   return provider.tsig ? { name: provider.tsig.keyName, algorithm: provider.tsig.algorithm, secret: Buffer.from(provider.tsig.secretBase64, "base64") } : undefined;
 }
 
@@ -34,7 +33,7 @@ function rcodeError(what: string, response: DecodedMessage): Error {
 
 const typeCode: Record<RecordType, number> = { A: RR_TYPE.A, AAAA: RR_TYPE.AAAA };
 
-export function createRfc2136Client(provider: DnsProvider, options: { nowS?: () => number; tcpOnly?: boolean } = {}): Rfc2136Client {
+export function createRfc2136Client(provider: Rfc2136Provider, options: { nowS?: () => number; tcpOnly?: boolean } = {}): Rfc2136Client {
   const tsig = tsigKeyOf(provider);
   const exchangeOptions = (signal: AbortSignal): ExchangeOptions => ({
     server: provider.server,
@@ -62,7 +61,7 @@ export function createRfc2136Client(provider: DnsProvider, options: { nowS?: () 
     });
   }
 
-  return {
+  const client: Rfc2136Client = {
     async read(name, signal) {
       const [a, aaaa] = await Promise.all([query(name, "A", signal), query(name, "AAAA", signal)]);
       return [...a, ...aaaa];
@@ -83,5 +82,17 @@ export function createRfc2136Client(provider: DnsProvider, options: { nowS?: () 
       );
       if (response.rcode !== 0) throw rcodeError(`update ${name} in ${provider.zone} at ${provider.server.text}`, response);
     },
+    // One UPDATE for every change: the server applies it whole, so the name never passes through an empty state.
+    steps: (name, changes) => [
+      {
+        changes,
+        action: {
+          kind: "dns.update",
+          describe: () => `UPDATE zone ${provider.zone}. at ${provider.server.text}: ${changes.map((c) => describeChange(name, c)).join("; ")}`,
+          apply: (signal) => client.update(name, changes, signal),
+        },
+      },
+    ],
   };
+  return client;
 }

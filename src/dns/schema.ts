@@ -11,7 +11,9 @@ import { checkNameProblem } from "../checks/targets.ts";
 import type { CheckSpec } from "../checks/schema.ts";
 import { addressCheck, addressCheckFields, checkTemplateFields, type CheckTemplate } from "./check-template.ts";
 import { inZone, parseAddress, parseDnsName } from "./names.ts";
-import { TSIG_ALGORITHMS, type TsigAlgorithm } from "./tsig.ts";
+
+export type { DnsProviderConfig };
+import { dnsName, providerSchema, type DnsProviderConfig } from "./provider-schema.ts";
 
 type Ctx = z.RefinementCtx;
 const fail = (ctx: Ctx, value: unknown, message: string): never => {
@@ -26,7 +28,6 @@ export const dnsDefaults = {
   maxChangesPerInterval: 2,
   changeInterval: "1m",
   driftInterval: "1m",
-  providerTimeout: "2s",
 } as const;
 
 /** A whole number in min..max; 0 is a value here (not "the default" as in Go's keys). */
@@ -40,67 +41,11 @@ const count = (description: string, defaultText: string, min: number, max: numbe
     .optional()
     .meta({ type: `integer ${min}..${max}`, default: defaultText, description });
 
-const dnsName = (description: string) =>
-  z
-    .unknown()
-    .transform((value, ctx): string => {
-      if (typeof value !== "string") return fail(ctx, value, `${show(value)} is not a DNS name`);
-      const parsed = parseDnsName(value);
-      return parsed.ok ? parsed.value : fail(ctx, value, parsed.error);
-    })
-    .meta({ type: "DNS name", description });
-
 const plainName = (what: string) =>
   z.string().superRefine((name, ctx) => {
     const problem = checkNameProblem(name)?.replace("check name", `${what} name`);
     if (problem) ctx.addIssue({ code: "custom", message: problem, input: name });
   });
-
-export type DnsProviderConfig = {
-  kind: "rfc2136";
-  /** The primary server's address (UPDATEs and reads go there). */
-  server: HostPort;
-  zone: string;
-  timeoutMs: number;
-  tsig?: { keyName: string; algorithm: TsigAlgorithm; secret?: string; secretFile?: string };
-};
-
-const providerSchema = z
-  .strictObject({
-    kind: z.enum(["rfc2136"]).meta({ type: "rfc2136", description: "the DNS API: rfc2136 (dynamic update, BIND, Knot, PowerDNS…)" }),
-    server: hostPort({ description: "rfc2136: the primary server, ip:port (UPDATE and the read-back go there)" }),
-    zone: dnsName("the zone the names are in (rfc2136: the zone section of each UPDATE)"),
-    tsig_key: dnsName("rfc2136: TSIG key name, as the server knows it").optional(),
-    tsig_algorithm: z.enum(TSIG_ALGORITHMS).optional().meta({ type: TSIG_ALGORITHMS.join(" | "), default: "hmac-sha256", description: "rfc2136: TSIG algorithm" }),
-    tsig_secret: z.string().min(1).optional().meta({ type: "base64", description: "rfc2136: the TSIG secret (base64); prefer tsig_secret_file" }),
-    tsig_secret_file: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ type: "path", description: "rfc2136: file with the TSIG secret, base64 or a BIND key file (tsig-keygen), relative to the config" }),
-    timeout: duration({ minMs: 10, zeroIsDefault: true, default: dnsDefaults.providerTimeout, meta: { description: "time limit of one query or update" } }),
-  })
-  .transform((raw, ctx): DnsProviderConfig => {
-    const tsigKeys = [raw.tsig_secret, raw.tsig_secret_file].filter((v) => v !== undefined).length;
-    if (raw.tsig_secret !== undefined && raw.tsig_secret_file !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["tsig_secret_file"], message: "cannot be combined with tsig_secret; set only one" });
-    }
-    if (raw.tsig_key === undefined && tsigKeys > 0) ctx.addIssue({ code: "custom", path: ["tsig_key"], message: "missing (a TSIG secret needs its key name)" });
-    if (raw.tsig_key !== undefined && tsigKeys === 0) ctx.addIssue({ code: "custom", path: ["tsig_secret_file"], message: `missing (key ${raw.tsig_key} needs its secret)` });
-    const tsig =
-      raw.tsig_key === undefined
-        ? {}
-        : {
-            tsig: {
-              keyName: raw.tsig_key,
-              algorithm: raw.tsig_algorithm ?? "hmac-sha256",
-              ...(raw.tsig_secret === undefined ? {} : { secret: raw.tsig_secret }),
-              ...(raw.tsig_secret_file === undefined ? {} : { secretFile: raw.tsig_secret_file }),
-            },
-          };
-    return { kind: raw.kind, server: raw.server, zone: raw.zone, timeoutMs: raw.timeout, ...tsig };
-  })
-  .meta({ type: "mapping", description: "one DNS provider: where the zone is and how to authenticate" });
 
 const nameSchema = z
   .strictObject({

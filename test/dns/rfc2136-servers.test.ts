@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { DnsProvider } from "../../src/dns/config.ts";
+import type { Rfc2136Provider } from "../../src/dns/config.ts";
 import { createDnsMetrics } from "../../src/dns/metrics.ts";
 import { createNameReconciler } from "../../src/dns/reconciler.ts";
 import { createRfc2136Client, DnsRefusedError } from "../../src/dns/rfc2136.ts";
@@ -23,7 +23,7 @@ const records = [
 ];
 const signal = () => AbortSignal.timeout(5000);
 
-function provider(server: DnsServer, secret = TSIG_SECRET): DnsProvider {
+function provider(server: DnsServer, secret = TSIG_SECRET): Rfc2136Provider {
   return {
     kind: "rfc2136",
     server: { host: server.host, port: server.port, family: 4, text: `${server.host}:${server.port}` },
@@ -106,7 +106,7 @@ for (const kind of ["bind", "knot"] as const) {
       const name = `vpn.${ZONE}`;
       const desired = { name, ttlS: 60, present: ["192.0.2.1", "192.0.2.9"], absent: ["192.0.2.2", "192.0.2.3"] };
       const make = (dryRun: boolean) => {
-        const reconciler = createNameReconciler({ name, provider: "p", zone: ZONE, server: `${server.host}:${server.port}`, client: createRfc2136Client(provider(server)), metrics, dryRun, addresses: ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.9"] });
+        const reconciler = createNameReconciler({ name, provider: "p", client: createRfc2136Client(provider(server)), metrics, dryRun, addresses: ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.9"] });
         return startReconcileLoop(reconciler, { dryRun, callTimeoutMs: 3000, metrics: reconcileMetrics, retry: { retries: 0, initialMs: 10, maxMs: 10 } });
       };
       const dry = make(true);

@@ -41,7 +41,7 @@ describe("dns_failover: section (docs/dns-failover.md §Configuration)", () => {
       kind: "rfc2136",
       server: { host: "127.0.0.1", port: 53, family: 4, text: "127.0.0.1:53" },
       zone: "example.test",
-      timeoutMs: 2000,
+      timeoutMs: 5000,
       tsig: { keyName: "ha-key", algorithm: "hmac-sha256", secretBase64: KEY },
     });
     assert.equal(config.minPeersAgree, 1);
@@ -110,6 +110,42 @@ describe("dns_failover: section (docs/dns-failover.md §Configuration)", () => {
     }
   });
 
+  test("a cloudflare provider: zone id, token, proxied, API base", () => {
+    const s = section();
+    s.providers = { cf: { kind: "cloudflare", zone: "example.test", zone_id: "023e105f4ecef8ad9ca31a8372d0c353", token: "tok", proxied: true, api_base: "http://127.0.0.1:9/client/v4/" } };
+    assert.deepEqual(dns(s).providers.cf, {
+      kind: "cloudflare",
+      zone: "example.test",
+      timeoutMs: 5000,
+      zoneId: "023e105f4ecef8ad9ca31a8372d0c353",
+      apiBase: "http://127.0.0.1:9/client/v4",
+      proxied: true,
+      token: "tok",
+    });
+    delete s.providers.cf.api_base;
+    assert.equal((dns(s).providers.cf as { apiBase: string }).apiBase, "https://api.cloudflare.com/client/v4");
+    const cases: Array<[change: (p: Data) => void, key: string, fragment: string]> = [
+      [(p) => delete p.zone_id, "zone_id", "missing (kind cloudflare needs it)"],
+      [(p) => delete p.token, "token_file", "needs an API token"],
+      [(p) => (p.token_file = "x"), "token_file", "cannot be combined with token"],
+      [(p) => (p.server = "127.0.0.1:53"), "server", "not used by kind cloudflare"],
+      [(p) => (p.tsig_key = "k"), "tsig_key", "not used by kind cloudflare"],
+      [(p) => (p.zone_id = "a/b"), "zone_id", "not a Cloudflare zone id"],
+    ];
+    for (const [change, key, fragment] of cases) {
+      const bad = section();
+      bad.providers = { cf: { kind: "cloudflare", zone: "example.test", zone_id: "abc", token: "tok" } };
+      change(bad.providers.cf);
+      assertProblem(problems(bad), `dns_failover.providers.cf.${key}`, fragment);
+    }
+    const rfc = section();
+    rfc.providers.bind.proxied = true;
+    assertProblem(problems(rfc), "dns_failover.providers.bind.proxied", "not used by kind rfc2136");
+    delete rfc.providers.bind.proxied;
+    delete rfc.providers.bind.server;
+    assertProblem(problems(rfc), "dns_failover.providers.bind.server", "missing (kind rfc2136 needs it)");
+  });
+
   test("a template problem shared by every address is reported once", () => {
     const s = section();
     s.check.interval = "1";
@@ -130,7 +166,8 @@ describe("dns_failover: section (docs/dns-failover.md §Configuration)", () => {
     };
     const { config, warnings } = load({ dns_failover: s }, { baseDir: "/etc/vpnham", readSecretFile });
     assert.equal(config.dnsFailover!.secret, "a-shared-secret-of-the-agents");
-    assert.equal(config.dnsFailover!.providers.bind!.tsig!.secretBase64, KEY);
+    const bind = config.dnsFailover!.providers.bind!;
+    assert.equal(bind.kind === "rfc2136" && bind.tsig!.secretBase64, KEY);
     assert.deepEqual(warnings, ["dns_failover.providers.bind.tsig_secret_file: /etc/vpnham/ha-key.conf is readable by everyone; chmod 600 it"]);
     s.secret_file = "missing";
     assertProblem(problemsOf({ dns_failover: s }, { baseDir: "/etc/vpnham", readSecretFile }), "dns_failover.secret_file", "cannot read /etc/vpnham/missing (ENOENT)");
