@@ -31,6 +31,8 @@ export interface HubConfig {
   /** In config order: the order removals take the rate limit's budget. */
   readonly addresses: readonly { readonly address: string; readonly names: readonly string[] }[];
   readonly peers: readonly string[];
+  /** Only for the log lines: nothing is changed in a dry run (the reconcile loops know it too). */
+  readonly dryRun?: boolean;
 }
 
 export interface DnsHub {
@@ -105,10 +107,11 @@ export function createDnsHub(metrics: DnsMetrics, now: () => number = Date.now):
       metrics.peerVotes.set({ address: d.address, vote: "down" }, d.votesDown);
       metrics.peerVotes.set({ address: d.address, vote: "up" }, d.votesUp);
     }
+    const would = config.dryRun ? "dry run, would be " : "";
     for (const event of decision.events) {
       const fields = { address: event.address, event: event.kind };
-      if (event.kind === "remove") log.warn(`${event.address}: taking it out of DNS: ${event.why}`, fields);
-      else if (event.kind === "restore") log.info(`${event.address}: putting it back into DNS: ${event.why}`, fields);
+      if (event.kind === "remove") log.warn(`${event.address}: ${would || "taking it "}out of DNS: ${event.why}`, fields);
+      else if (event.kind === "restore") log.info(`${event.address}: ${would || "putting it "}back into DNS: ${event.why}`, fields);
       else {
         metrics.rateLimited.inc();
         log.warn(`${event.address}: ${event.why}`, fields);
