@@ -96,6 +96,17 @@ async function started(child: ChildProcess, lookup: DnsServer["lookup"], log: ()
   );
 }
 
+/** A server that does not come up is stopped and its directory removed before the error goes on. */
+async function startedOrCleaned(child: ChildProcess, dir: string, lookup: DnsServer["lookup"], log: () => string): Promise<void> {
+  try {
+    await started(child, lookup, log);
+  } catch (error) {
+    await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 /** named -g on host:port with zone example.test (update-policy: the key may change A and AAAA). */
 export async function startBind(records: readonly string[], host = "127.0.0.1"): Promise<DnsServer> {
   const dir = mkdtempSync(join(tmpdir(), "hdns-bind-"));
@@ -115,7 +126,7 @@ zone "${ZONE}" { type primary; file "${dir}/${ZONE}.zone"; update-policy { grant
   child.stdout!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
   child.stderr!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
   const lookup = digWith("dig", host, port);
-  await started(child, lookup, () => output);
+  await startedOrCleaned(child, dir, lookup, () => output);
   return {
     host,
     port,
@@ -167,7 +178,7 @@ log:
   child.stdout!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
   child.stderr!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
   const lookup = digWith("kdig", host, port);
-  await started(child, lookup, () => output);
+  await startedOrCleaned(child, dir, lookup, () => output);
   return {
     host,
     port,
