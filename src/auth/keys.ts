@@ -12,9 +12,13 @@ export interface BridgeKeys {
   readonly status: Buffer;
 }
 
+/** A key for one purpose only, so a MAC made for one use is never accepted by another. */
+export function deriveKey(secret: string, purpose: string): Buffer {
+  return createHmac("sha256", secret).update(`vpnham ${purpose} v1`).digest();
+}
+
 export function deriveKeys(secret: string): BridgeKeys {
-  const derive = (purpose: string) => createHmac("sha256", secret).update(`vpnham ${purpose} v1`).digest();
-  return { probe: derive("probe"), status: derive("status") };
+  return { probe: deriveKey(secret, "probe"), status: deriveKey(secret, "status") };
 }
 
 export function mac(key: Buffer, ...parts: (Buffer | string)[]): Buffer {

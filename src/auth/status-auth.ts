@@ -11,17 +11,21 @@ export const AUTH_HEADER = "x-vpnham-auth";
 /** How far the poller's clock may be from ours. */
 export const MAX_CLOCK_SKEW_MS = 30_000;
 
-export function requestAuthHeader(key: Buffer, nowMs = Date.now()): string {
+/**
+ * `path` binds the MAC to the endpoint (the status API's `/status`, DNS failover's
+ * `/dns/verdicts`, docs/dns-failover.md §Peers), so a request for one is refused by the other.
+ */
+export function requestAuthHeader(key: Buffer, nowMs = Date.now(), path = "/status"): string {
   const t = String(Math.round(nowMs));
   const n = nonce();
-  return `t=${t};n=${n};mac=${mac(key, "GET /status ", t, " ", n).toString("hex")}`;
+  return `t=${t};n=${n};mac=${mac(key, `GET ${path} `, t, " ", n).toString("hex")}`;
 }
 
 function fields(header: string): Map<string, string> {
   return new Map(header.split(";").map((kv) => kv.trim().split("=", 2) as [string, string]));
 }
 
-export function verifyRequestAuth(key: Buffer, header: string | undefined, nowMs = Date.now()): boolean {
+export function verifyRequestAuth(key: Buffer, header: string | undefined, nowMs = Date.now(), path = "/status"): boolean {
   if (!header || header.length > 256) return false;
   const f = fields(header);
   const t = f.get("t");
@@ -29,7 +33,7 @@ export function verifyRequestAuth(key: Buffer, header: string | undefined, nowMs
   const given = f.get("mac");
   if (!t || !n || !given || !/^\d+$/.test(t) || !/^[0-9a-f]{64}$/.test(given)) return false;
   if (Math.abs(Number(t) - nowMs) > MAX_CLOCK_SKEW_MS) return false;
-  return macEquals(mac(key, "GET /status ", t, " ", n), Buffer.from(given, "hex"));
+  return macEquals(mac(key, `GET ${path} `, t, " ", n), Buffer.from(given, "hex"));
 }
 
 export function responseAuthHeader(key: Buffer, requestHeader: string, body: string): string {

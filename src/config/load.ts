@@ -11,6 +11,7 @@ import { errorMapFor, formatIssues } from "./issues.ts";
 import type { Config } from "./model.ts";
 import { normalize, type NormalizeEnv, type SecretFile } from "./normalize.ts";
 import { jobSections, rawConfigSchema } from "./schema.ts";
+import { dnsSecretFilePaths } from "../dns/config.ts";
 import { parseYaml, type YamlData } from "./yaml.ts";
 
 export type LoadResult = { config: Config; warnings: string[] };
@@ -116,9 +117,9 @@ function checkConfig({ data, order }: YamlData, options: ParseOptions): LoadResu
 /** Absolute paths of the `secret_file`s a config names (whatever else is wrong with it). */
 function secretFilePaths(data: unknown, baseDir: string): string[] {
   const bridges = (data as { bridges?: unknown } | null)?.bridges;
-  if (typeof bridges !== "object" || bridges === null) return [];
-  const paths = Object.values(bridges).map((bridge) => (bridge as { secret_file?: unknown } | null)?.secret_file);
-  return [...new Set(paths.filter((p): p is string => typeof p === "string").map((p) => resolve(baseDir, p)))];
+  const paths = Object.values(typeof bridges === "object" && bridges !== null ? bridges : {}).map((bridge) => (bridge as { secret_file?: unknown } | null)?.secret_file);
+  const bridgeFiles = paths.filter((p): p is string => typeof p === "string").map((p) => resolve(baseDir, p));
+  return [...new Set([...bridgeFiles, ...dnsSecretFilePaths(data, baseDir)])];
 }
 
 const secretFile = ({ bytes, mode }: ReadFileResult): SecretFile => ({ text: bytes.toString("utf8"), worldReadable: (mode & 0o004) !== 0 });

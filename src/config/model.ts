@@ -6,6 +6,7 @@ import { z } from "zod";
 import { hookNames } from "./placeholders.ts";
 import type { ChecksConfig } from "../checks/schema.ts";
 import type { CollectorsConfig } from "../collectors/schema.ts";
+import type { DnsFailoverConfig } from "../dns/config.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -94,6 +95,8 @@ export const configModel = z.object({
   dryRun: z.boolean(),
   /** `checks:` as src/checks/schema.ts yields it (docs/checks.md); absent when not configured. */
   checks: z.custom<ChecksConfig>().optional(),
+  /** `dns_failover:` with its secrets read (src/dns/config.ts, docs/dns-failover.md); absent when not configured. */
+  dnsFailover: z.custom<DnsFailoverConfig>().optional(),
 });
 
 export type HostPort = z.output<typeof hostPortModel>;

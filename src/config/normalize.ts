@@ -4,6 +4,7 @@
  */
 import { resolve } from "node:path";
 import { FileRefusedError } from "../util/read-file.ts";
+import { resolveDnsSecrets } from "../dns/config.ts";
 import { isUnbracketedIpv6, type Cidr } from "./address.ts";
 import { formatDurationMs } from "./duration.ts";
 import type { BridgeConfig, Config, HookConfig, TunnelConfig } from "./model.ts";
@@ -59,6 +60,7 @@ export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): N
     ...(raw.collectors === undefined ? {} : { collectors: raw.collectors }),
     dryRun: raw.dry_run,
     ...(raw.checks === undefined ? {} : { checks: raw.checks }),
+    ...(raw.dns_failover === undefined ? {} : { dnsFailover: resolveDnsSecrets(raw.dns_failover, env, problems, warnings) }),
   };
   return { config, problems, warnings };
 }

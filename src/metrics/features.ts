@@ -3,6 +3,7 @@ import { checkMetrics } from "../checks/metrics.ts";
 import { createControlMetrics } from "../control/metrics.ts";
 import { createReconcileMetrics } from "../reconcile/metrics.ts";
 import { createCollectorMetrics } from "../collectors/index.ts";
+import { dnsMetrics } from "../dns/metrics.ts";
 
 /**
  * Series that features register on the daemon's registry next to the core's
@@ -13,4 +14,5 @@ export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [
   createReconcileMetrics,
   checkMetrics,
   createCollectorMetrics,
+  dnsMetrics,
 ];

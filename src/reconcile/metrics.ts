@@ -1,7 +1,18 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
-/** The reconcile engine's series (docs/reconcile.md), one set per registry. */
-export function createReconcileMetrics(registry: Registry) {
+const byRegistry = new WeakMap<Registry, ReconcileMetrics>();
+
+/**
+ * The reconcile engine's series (docs/reconcile.md), one set per registry: every job that
+ * reconciles calls this, and all get the same objects (a second registration would throw).
+ */
+export function createReconcileMetrics(registry: Registry): ReconcileMetrics {
+  let metrics = byRegistry.get(registry);
+  if (metrics === undefined) byRegistry.set(registry, (metrics = registerReconcileMetrics(registry)));
+  return metrics;
+}
+
+function registerReconcileMetrics(registry: Registry) {
   const registers = [registry];
   return {
     runs: new Counter({
@@ -32,4 +43,4 @@ export function createReconcileMetrics(registry: Registry) {
   };
 }
 
-export type ReconcileMetrics = ReturnType<typeof createReconcileMetrics>;
+export type ReconcileMetrics = ReturnType<typeof registerReconcileMetrics>;

@@ -6,6 +6,8 @@ const bridge = "bridges.<bridge>";
 const tunnel = `${bridge}.tunnel_interfaces.<ifname>`;
 const reapply = (hook: string) => ["", ".initial_delay", ".maximum_delay", ".factor"].map((k) => `${bridge}.reconcile.${hook}.reapply${k}`);
 
+const dnsCheckKeys = ["kind", "port", "url", "interval", "timeout", "threshold_down", "threshold_up", "expected_status", "body_match", "tls_skip_verify"];
+
 const everyKey = [
   "bridges",
   bridge,
@@ -76,6 +78,20 @@ const everyKey = [
     "path",
     "bridge",
   ].map((k) => `checks.<check>.${k}`),
+  "dns_failover",
+  ...["dry_run", "agent", "check"].map((k) => `dns_failover.${k}`),
+  ...dnsCheckKeys.map((k) => `dns_failover.check.${k}`),
+  "dns_failover.addresses",
+  "dns_failover.addresses.<address>",
+  "dns_failover.addresses.<address>.names",
+  "dns_failover.addresses.<address>.check",
+  ...dnsCheckKeys.map((k) => `dns_failover.addresses.<address>.check.${k}`),
+  ...["names", "names.<name>", "names.<name>.ttl", "names.<name>.provider", "providers", "providers.<provider>"].map((k) => `dns_failover.${k}`),
+  ...["kind", "zone", "timeout", "server", "tsig_key", "tsig_algorithm", "tsig_secret", "tsig_secret_file", "zone_id", "api_base", "token", "token_file", "proxied"].map(
+    (k) => `dns_failover.providers.<provider>.${k}`,
+  ),
+  ...["peers", "peers.<peer>", "min_peers_agree", "listen", "secret", "secret_file", "poll_interval", "poll_timeout", "vote_max_age"].map((k) => `dns_failover.${k}`),
+  ...["max_changes_per_interval", "change_interval", "drift_interval"].map((k) => `dns_failover.${k}`),
 ];
 
 function rows(): Map<string, string[]> {
