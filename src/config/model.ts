@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { hookNames } from "./placeholders.ts";
 import type { ChecksConfig } from "../checks/schema.ts";
+import type { AnnounceConfig } from "../announce/model.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -91,6 +92,8 @@ export const configModel = z.object({
   dryRun: z.boolean(),
   /** `checks:` as src/checks/schema.ts yields it (docs/checks.md); absent when not configured. */
   checks: z.custom<ChecksConfig>().optional(),
+  /** `announce:` as src/announce/schema.ts yields it (docs/announce.md); absent when not configured. */
+  announce: z.custom<AnnounceConfig>().optional(),
 });
 
 export type HostPort = z.output<typeof hostPortModel>;

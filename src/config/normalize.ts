@@ -57,6 +57,7 @@ export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): N
     control: { socketPath: raw.control.socket_path },
     dryRun: raw.dry_run,
     ...(raw.checks === undefined ? {} : { checks: raw.checks }),
+    ...(raw.announce === undefined ? {} : { announce: raw.announce }),
   };
   return { config, problems, warnings };
 }

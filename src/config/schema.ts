@@ -22,6 +22,7 @@ import {
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
 import { checksSchema } from "../checks/schema.ts";
+import { announceSchema } from "../announce/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -215,7 +216,7 @@ const controlSchema = controlFields
  * The top-level sections that each give the daemon a job (docs/config.md §Sections). Every
  * section is optional, but a config needs at least one of these; a new job appends its key.
  */
-export const jobSections = ["bridges", "checks"] as const;
+export const jobSections = ["bridges", "checks", "announce"] as const;
 export type JobSection = (typeof jobSections)[number];
 
 export const rawConfigSchema = z.strictObject({
@@ -231,6 +232,7 @@ export const rawConfigSchema = z.strictObject({
     .meta({ type: "mapping", description: "hooks used by every bridge that does not set its own" }),
   dry_run: z.boolean().default(false).meta({ type: "boolean", default: "false", description: "log the hooks that would run, run nothing (vpnham addition)" }),
   checks: checksSchema.optional(),
+  announce: announceSchema.optional(),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;
