@@ -140,7 +140,7 @@ const serviceFields = z.strictObject({
     .meta({ type: "list of prefixes", description: "the service's VIPs (IPv4 /32, IPv6 /128 or wider): the allow-list, nothing else is ever touched" }),
   route_map: plainWord("route-map name", "FRR: `network <prefix> route-map <name>` for every prefix of the service").optional(),
   route_maps: z
-    .record(z.string(), plainWord("route-map name", ""))
+    .record(z.string(), plainWord("route-map name", "the route-map of that prefix"))
     .optional()
     .meta({ type: "map", keyName: "prefix", description: "FRR: a route-map per prefix, overriding route_map" }),
   checks: z

@@ -2,9 +2,10 @@ import type { Registry } from "prom-client";
 import { checkMetrics } from "../checks/metrics.ts";
 import { createControlMetrics } from "../control/metrics.ts";
 import { createReconcileMetrics } from "../reconcile/metrics.ts";
+import { announceMetrics } from "../announce/metrics.ts";
 
 /**
  * Series that features register on the daemon's registry next to the core's
  * (createMetrics). Listed here so the generated docs/metrics.md shows them all.
  */
-export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [createControlMetrics, createReconcileMetrics, checkMetrics];
+export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [createControlMetrics, createReconcileMetrics, checkMetrics, announceMetrics];

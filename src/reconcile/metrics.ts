@@ -33,3 +33,14 @@ export function createReconcileMetrics(registry: Registry) {
 }
 
 export type ReconcileMetrics = ReturnType<typeof createReconcileMetrics>;
+
+const byRegistry = new WeakMap<Registry, ReconcileMetrics>();
+
+/** The series of a registry, created on first use: every job's loops share them (a second create would clash). */
+export function reconcileMetrics(registry: Registry): ReconcileMetrics {
+  const known = byRegistry.get(registry);
+  if (known) return known;
+  const metrics = createReconcileMetrics(registry);
+  byRegistry.set(registry, metrics);
+  return metrics;
+}

@@ -1,0 +1,103 @@
+/**
+ * The routing-daemon backends as reconcilers (docs/reconcile.md, docs/announce.md §Backends):
+ * read what the daemon announces, plan with the backend's pure planner, apply with argv actions
+ * (vtysh, birdc) so a dry run prints the exact commands.
+ */
+import { runCommand, type RunCommandOptions } from "../hooks/run-command.ts";
+import { commandOk, type CommandResult } from "../hooks/types.ts";
+import { RetryableError, type Action } from "../reconcile/action.ts";
+import { argvAction } from "../reconcile/argv.ts";
+import type { Reconciler } from "../reconcile/engine.ts";
+import type { DesiredPrefix } from "./decide.ts";
+import { frrAbsentNetwork, frrOtherAsn, parseFrrRunningConfig, planFrr, vtyshChangeArgv, vtyshReadArgv, type FrrNetwork } from "./frr.ts";
+import type { AnnounceConfig, FrrBackend } from "./model.ts";
+
+export type CommandRunner = (argv: string[], options: RunCommandOptions) => Promise<CommandResult>;
+
+/** What a backend read: every prefix the daemon announces through us (allow-list or not). */
+export interface BackendActual {
+  readonly networks: ReadonlyMap<string, FrrNetwork>;
+}
+
+export type AnnounceReconciler = Reconciler<readonly DesiredPrefix[], BackendActual>;
+
+export interface BackendDeps {
+  readonly run?: CommandRunner;
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** Output kept from a read: a router's whole running config. */
+const maxReadBytes = 16 * 1024 * 1024;
+
+function firstLine(text: string): string {
+  const line = text.split("\n").find((l) => l.trim() !== "" && !l.includes("vtysh.conf")) ?? "";
+  return line.trim().slice(0, 200);
+}
+
+function failure(result: CommandResult): string {
+  const why = result.error ?? (result.timedOut ? "timed out" : result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`);
+  const said = firstLine(result.stdout) || firstLine(result.stderr);
+  return said ? `${why}: ${said}` : why;
+}
+
+export function createBackend(config: AnnounceConfig, deps: BackendDeps = {}): AnnounceReconciler {
+  switch (config.backend.kind) {
+    case "frr":
+      return frrReconciler(config.backend, config.timeoutMs, deps);
+    case "bird":
+      throw new Error("the BIRD backend is not implemented yet");
+  }
+}
+
+/** A backend's metric `target`: a name from the config, never an id from outside. */
+export function backendTarget(config: AnnounceConfig): string {
+  const backend = config.backend;
+  return backend.kind === "frr" ? (backend.namespace ?? "default") : backend.protocol;
+}
+
+interface FrrRead extends BackendActual {
+  readonly asn: number;
+}
+
+export function frrReconciler(backend: FrrBackend, timeoutMs: number, deps: BackendDeps = {}): Reconciler<readonly DesiredPrefix[], FrrRead> {
+  const run = deps.run ?? runCommand;
+  const env = deps.env ?? process.env;
+  return {
+    kind: "announce_frr",
+    target: backend.namespace ?? "default",
+    async read(signal): Promise<FrrRead> {
+      const result = await run(vtyshReadArgv(backend), { timeoutMs, env, signal, maxOutputBytes: maxReadBytes });
+      if (!commandOk(result)) throw new RetryableError(`vtysh show running-config: ${failure(result)}`);
+      if (result.truncated) throw new RetryableError(`vtysh show running-config: more than ${maxReadBytes} bytes`);
+      const actual = parseFrrRunningConfig(result.stdout);
+      // bgpd not running (yet): vtysh shows the other daemons' config only.
+      if (actual.asn === undefined) throw new RetryableError("FRR's running config has no `router bgp` (is bgpd running?)");
+      if (backend.asn !== undefined && actual.asn !== backend.asn) {
+        throw new Error(`FRR runs router bgp ${actual.asn}, but announce.frr.asn is ${backend.asn}`);
+      }
+      return { asn: actual.asn, networks: actual.networks };
+    },
+    plan(desired, actual) {
+      return planFrr(desired, actual).map((change) => frrAction(vtyshChangeArgv(backend, actual.asn, change), actual.asn, { timeoutMs, env }, run));
+    },
+  };
+}
+
+/** A vtysh call; `no network` of a prefix FRR does not have counts as done (docs/announce.md §FRR). */
+function frrAction(argv: string[], asn: number, options: Omit<RunCommandOptions, "signal">, run: CommandRunner): Action {
+  const inner = argvAction(argv, options, run);
+  return {
+    kind: inner.kind,
+    describe: inner.describe,
+    async apply(signal) {
+      const result = await inner.run(signal);
+      if (commandOk(result)) return;
+      const said = `${result.stdout}\n${result.stderr}`;
+      // The read-back that follows finds anything this call did not get to (vtysh stops at an error).
+      if (result.exitCode === 1 && said.includes(frrAbsentNetwork)) return;
+      const other = frrOtherAsn.exec(said);
+      if (other) throw new Error(`FRR runs router bgp ${other[1]}, not ${asn}`);
+      throw new RetryableError(`${inner.describe()}: ${failure(result)}`);
+    },
+  };
+}
