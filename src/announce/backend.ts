@@ -10,7 +10,9 @@ import { argvAction } from "../reconcile/argv.ts";
 import type { Reconciler } from "../reconcile/engine.ts";
 import type { DesiredPrefix } from "./decide.ts";
 import { frrAbsentNetwork, frrOtherAsn, parseFrrRunningConfig, planFrr, vtyshChangeArgv, vtyshReadArgv, type FrrNetwork } from "./frr.ts";
-import type { AnnounceConfig, FrrBackend } from "./model.ts";
+import type { AnnounceConfig, BirdBackend, FrrBackend } from "./model.ts";
+import { birdcConfigureArgv, birdcShowArgv, birdUnknownProtocol, parseBirdRoutes, planBirdRoutes, renderBirdInclude } from "./bird.ts";
+import { writeFileAtomically } from "./drain-file.ts";
 
 export type CommandRunner = (argv: string[], options: RunCommandOptions) => Promise<CommandResult>;
 
@@ -45,7 +47,7 @@ export function createBackend(config: AnnounceConfig, deps: BackendDeps = {}): A
     case "frr":
       return frrReconciler(config.backend, config.timeoutMs, deps);
     case "bird":
-      throw new Error("the BIRD backend is not implemented yet");
+      return birdReconciler(config.backend, config.timeoutMs, deps);
   }
 }
 
@@ -98,6 +100,45 @@ function frrAction(argv: string[], asn: number, options: Omit<RunCommandOptions,
       const other = frrOtherAsn.exec(said);
       if (other) throw new Error(`FRR runs router bgp ${other[1]}, not ${asn}`);
       throw new RetryableError(`${inner.describe()}: ${failure(result)}`);
+    },
+  };
+}
+
+interface BirdRead extends BackendActual {
+  /** BIRD does not know our static protocols yet (the include file is new or empty). */
+  readonly protocolsMissing: boolean;
+}
+
+export function birdReconciler(backend: BirdBackend, timeoutMs: number, deps: BackendDeps = {}): Reconciler<readonly DesiredPrefix[], BirdRead> {
+  const run = deps.run ?? runCommand;
+  const env = deps.env ?? process.env;
+  return {
+    kind: "announce_bird",
+    target: backend.protocol,
+    async read(signal): Promise<BirdRead> {
+      const networks = new Map<string, FrrNetwork>();
+      let protocolsMissing = false;
+      for (const family of [4, 6] as const) {
+        const result = await run(birdcShowArgv(backend, family), { timeoutMs, env, signal, maxOutputBytes: maxReadBytes });
+        if (!commandOk(result) && result.exitCode === 1 && birdUnknownProtocol.test(result.stdout + result.stderr)) {
+          protocolsMissing = true;
+          continue;
+        }
+        if (!commandOk(result)) throw new RetryableError(`birdc show route: ${failure(result)}`);
+        for (const prefix of parseBirdRoutes(result.stdout, family)) networks.set(prefix, { family });
+      }
+      return { networks, protocolsMissing };
+    },
+    plan(desired, actual) {
+      const routes = planBirdRoutes(desired, new Set(actual.networks.keys()));
+      if (routes === undefined && !actual.protocolsMissing) return [];
+      const text = renderBirdInclude(backend, routes ?? [...actual.networks.keys()]);
+      const write: Action = {
+        kind: "file",
+        describe: () => `write ${backend.includeFile}: ${text.split("\n").filter((l) => l.trim().startsWith("route ")).map((l) => l.trim()).join(" ") || "no routes"}`,
+        apply: () => writeFileAtomically(backend.includeFile, text, 0o644),
+      };
+      return [write, argvAction(birdcConfigureArgv(backend), { timeoutMs, env }, run)];
     },
   };
 }

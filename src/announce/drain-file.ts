@@ -29,12 +29,22 @@ export function loadDrainFile(path: string): DrainState {
 }
 
 export async function saveDrainFile(path: string, state: DrainState): Promise<void> {
+  try {
+    await writeFileAtomically(path, formatDrainState(state), 0o600);
+  } catch (error) {
+    throw new Error(`announce.state_file: cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Temporary file in the same directory, fsync, rename: readers see the old file or the new one, never half. */
+export async function writeFileAtomically(path: string, text: string, mode: number): Promise<void> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temporary = `${path}.${process.pid}.tmp`;
   try {
-    const file = await open(temporary, "w", 0o600);
+    const file = await open(temporary, "w", mode);
     try {
-      await file.writeFile(formatDrainState(state));
+      await file.writeFile(text);
+      await file.chmod(mode);
       await file.sync();
     } finally {
       await file.close();
@@ -42,6 +52,6 @@ export async function saveDrainFile(path: string, state: DrainState): Promise<vo
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new Error(`announce.state_file: cannot write ${path}: ${(error as Error).message}`);
+    throw error;
   }
 }
