@@ -10,7 +10,8 @@ import { argvAction } from "../reconcile/argv.ts";
 import type { Reconciler } from "../reconcile/engine.ts";
 import type { DesiredPrefix } from "./decide.ts";
 import { frrAbsentNetwork, frrOtherAsn, parseFrrRunningConfig, planFrr, vtyshChangeArgv, vtyshReadArgv, type FrrNetwork } from "./frr.ts";
-import type { AnnounceConfig, BirdBackend, FrrBackend } from "./model.ts";
+import type { AnnounceConfig, BirdBackend, FrrBackend, KernelBackend } from "./model.ts";
+import { kernelAbsentRoute, kernelReadArgv, parseKernelRoutes, planKernel } from "./kernel.ts";
 import { birdcConfigureArgv, birdcShowArgv, birdUnknownProtocol, parseBirdRoutes, planBirdRoutes, renderBirdInclude } from "./bird.ts";
 import { writeFileAtomically } from "./drain-file.ts";
 
@@ -48,13 +49,22 @@ export function createBackend(config: AnnounceConfig, deps: BackendDeps = {}): A
       return frrReconciler(config.backend, config.timeoutMs, deps);
     case "bird":
       return birdReconciler(config.backend, config.timeoutMs, deps);
+    case "kernel":
+      return kernelReconciler(config.backend, config.timeoutMs, deps);
   }
 }
 
 /** A backend's metric `target`: a name from the config, never an id from outside. */
 export function backendTarget(config: AnnounceConfig): string {
   const backend = config.backend;
-  return backend.kind === "frr" ? (backend.namespace ?? "default") : backend.protocol;
+  switch (backend.kind) {
+    case "frr":
+      return backend.namespace ?? "default";
+    case "bird":
+      return backend.protocol;
+    case "kernel":
+      return `${backend.namespace ?? "default"}:${backend.table}`;
+  }
 }
 
 interface FrrRead extends BackendActual {
@@ -139,6 +149,41 @@ export function birdReconciler(backend: BirdBackend, timeoutMs: number, deps: Ba
         apply: () => writeFileAtomically(backend.includeFile, text, 0o644),
       };
       return [write, argvAction(birdcConfigureArgv(backend), { timeoutMs, env }, run)];
+    },
+  };
+}
+
+export function kernelReconciler(backend: KernelBackend, timeoutMs: number, deps: BackendDeps = {}): AnnounceReconciler {
+  const run = deps.run ?? runCommand;
+  const env = deps.env ?? process.env;
+  return {
+    kind: "announce_kernel",
+    target: `${backend.namespace ?? "default"}:${backend.table}`,
+    async read(signal) {
+      const networks = new Map<string, FrrNetwork>();
+      for (const family of [4, 6] as const) {
+        const result = await run(kernelReadArgv(backend, family), { timeoutMs, env, signal, maxOutputBytes: maxReadBytes });
+        if (!commandOk(result)) throw new RetryableError(`ip route show: ${failure(result)}`);
+        for (const prefix of parseKernelRoutes(result.stdout, family)) networks.set(prefix, { family });
+      }
+      return { networks };
+    },
+    plan(desired, actual) {
+      return planKernel(backend, desired, new Set(actual.networks.keys())).map((argv) => {
+        const inner = argvAction(argv, { timeoutMs, env }, run);
+        const action: Action = {
+          kind: inner.kind,
+          describe: inner.describe,
+          async apply(signal) {
+            const result = await inner.run(signal);
+            if (commandOk(result)) return;
+            // `del` of a route that is already gone: done.
+            if (argv.includes("del") && result.stderr.includes(kernelAbsentRoute)) return;
+            throw new RetryableError(`${inner.describe()}: ${failure(result)}`);
+          },
+        };
+        return action;
+      });
     },
   };
 }

@@ -60,7 +60,19 @@ export interface BirdBackend {
   readonly protocol: string;
 }
 
-export type AnnounceBackend = FrrBackend | BirdBackend;
+export interface KernelBackend {
+  readonly kind: "kernel";
+  /** argv prefix of iproute2's `ip`. */
+  readonly ip: readonly string[];
+  /** `ip -n <namespace>`. */
+  readonly namespace?: string;
+  /** Routing table of the blackhole routes. */
+  readonly table: number;
+  /** Route protocol number that marks vpnham's routes (only those are read and deleted). */
+  readonly protocol: number;
+}
+
+export type AnnounceBackend = FrrBackend | BirdBackend | KernelBackend;
 
 export interface DampingConfig {
   /** Least time between two changes (announce ↔ withdraw) of one prefix. */

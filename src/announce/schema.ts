@@ -21,6 +21,9 @@ export const announceDefaults = {
   vtysh: ["vtysh"],
   birdc: ["birdc"],
   birdProtocol: "vpnham",
+  ip: ["ip"],
+  kernelTable: 254,
+  kernelProtocol: 233,
   ipvsInterval: "5s",
   ipvsTimeout: "1s",
 } as const;
@@ -197,6 +200,27 @@ const birdSchema = z
   })
   .meta({ type: "mapping", description: "announce through BIRD 2: an include file of static routes and `birdc configure`" });
 
+const kernelSchema = z
+  .strictObject({
+    ip: argvPrefix('["ip"]', announceDefaults.ip),
+    namespace: plainWord("namespace", "network namespace of the routes (`ip -n <namespace>`)").optional(),
+    table: z
+      .number({ error: (issue) => `${show(issue.input)} is not a table number` })
+      .int()
+      .min(1)
+      .max(4294967295)
+      .default(announceDefaults.kernelTable)
+      .meta({ type: "integer 1..4294967295", default: String(announceDefaults.kernelTable), description: "routing table of the blackhole routes (254 = main)" }),
+    protocol: z
+      .number({ error: (issue) => `${show(issue.input)} is not a route protocol number` })
+      .int()
+      .min(5)
+      .max(255)
+      .default(announceDefaults.kernelProtocol)
+      .meta({ type: "integer 5..255", default: String(announceDefaults.kernelProtocol), description: "route protocol number marking vpnham's routes; only routes with it are read or deleted" }),
+  })
+  .meta({ type: "mapping", description: "announce through kernel blackhole routes that the routing daemon redistributes" });
+
 const dampingFields = z.strictObject({
   min_interval: duration({ minMs: 0, default: announceDefaults.minInterval, meta: { description: "least time between two changes (announce ↔ withdraw) of one prefix" } }),
   hold_down: duration({ minMs: 0, default: announceDefaults.holdDown, meta: { description: "from a prefix's second flap on, it is re-announced only after this long, doubled per further flap" } }),
@@ -206,6 +230,7 @@ const dampingFields = z.strictObject({
 const announceFields = z.strictObject({
   frr: frrSchema.optional(),
   bird: birdSchema.optional(),
+  kernel: kernelSchema.optional(),
   state_file: absolutePath("where drains are kept across restarts (written atomically)", announceDefaults.stateFile).optional(),
   interval: duration({ minMs: 100, zeroIsDefault: true, default: announceDefaults.interval, meta: { description: "re-read the routing daemon this often and repair drift (an FRR restart forgets runtime lines)" } }),
   timeout: duration({ minMs: 10, zeroIsDefault: true, default: announceDefaults.timeout, meta: { description: "time limit of each vtysh/birdc command" } }),
@@ -242,8 +267,18 @@ export const announceSchema = announceFields
         protocol: raw.bird.protocol ?? announceDefaults.birdProtocol,
       });
     }
+    if (raw.kernel) {
+      backends.push({
+        kind: "kernel",
+        ip: raw.kernel.ip ?? announceDefaults.ip,
+        ...(raw.kernel.namespace === undefined ? {} : { namespace: raw.kernel.namespace }),
+        table: raw.kernel.table,
+        protocol: raw.kernel.protocol,
+      });
+    }
     if (backends.length !== 1) {
-      ctx.addIssue({ code: "custom", path: [], message: `set exactly one backend: frr: or bird: (${backends.length === 0 ? "none is set" : "both are set"})` });
+      const set = backends.map((b) => `${b.kind}:`).join(" and ");
+      ctx.addIssue({ code: "custom", path: [], message: `set exactly one backend: frr:, bird: or kernel: (${backends.length === 0 ? "none is set" : `${set} are set`})` });
     }
     const owner = new Map<string, string>();
     for (const [name, service] of Object.entries(raw.services)) {

@@ -61,9 +61,14 @@ describe("announce: schema", () => {
     assert.deepEqual(config.announce!.backend, { kind: "bird", birdc: ["birdc"], socket: "/run/bird/bird.ctl", includeFile: "/etc/bird/vpnham.conf", protocol: "vpnham" });
   });
 
+  test("a kernel backend, defaults", () => {
+    const { config } = load(withAnnounce({ kernel: {}, services: { web: service } }));
+    assert.deepEqual(config.announce!.backend, { kind: "kernel", ip: ["ip"], table: 254, protocol: 233 });
+  });
+
   const refused: [string, Data, string, ...string[]][] = [
     ["no backend", { services: { web: service } }, "announce", "exactly one backend", "none is set"],
-    ["two backends", { frr: {}, bird: { include_file: "/x" }, services: { web: service } }, "announce", "both are set"],
+    ["two backends", { frr: {}, bird: { include_file: "/x" }, services: { web: service } }, "announce", "frr: and bird: are set"],
     ["host bits", { frr: {}, services: { web: { prefixes: ["192.0.2.10/24"] } } }, "announce.services.web.prefixes[0]", "host bits set", "192.0.2.0/24"],
     ["not a prefix", { frr: {}, services: { web: { prefixes: ["vip-1.example.com"] } } }, "announce.services.web.prefixes[0]", "missing /prefix"],
     ["a prefix twice in a service", { frr: {}, services: { web: { prefixes: ["192.0.2.10/32", "192.0.2.10/32"] } } }, "announce.services.web.prefixes[1]", "listed twice"],
@@ -87,6 +92,7 @@ describe("announce: schema", () => {
       "not greater than withdraw_at_or_below 3",
     ],
     ["hold-down cap below hold-down", { frr: {}, damping: { hold_down: "1m", max_hold_down: "10s" }, services: { web: service } }, "announce.damping.max_hold_down", "shorter than hold_down"],
+    ["a reserved route protocol", { kernel: { protocol: 4 }, services: { web: service } }, "announce.kernel.protocol"],
     ["an empty vtysh", { frr: { vtysh: [] }, services: { web: service } }, "announce.frr.vtysh", "empty command"],
     ["an unknown key", { frr: {}, services: { web: { ...service, prefix: "x" } } }, "announce.services.web.prefix", "did you mean prefixes"],
   ];

@@ -79,6 +79,8 @@ const everyKey = [
     ...["vtysh", "namespace", "socket_dir", "asn"].map((k) => `.frr.${k}`),
     ".bird",
     ...["birdc", "socket", "include_file", "protocol"].map((k) => `.bird.${k}`),
+    ".kernel",
+    ...["ip", "namespace", "table", "protocol"].map((k) => `.kernel.${k}`),
     ".state_file",
     ".interval",
     ".timeout",
