@@ -76,7 +76,12 @@ export function drainHandlers(current: () => AnnounceComponent | undefined, deps
       case "dns_name": {
         let addresses: string[];
         try {
-          addresses = await resolveName(found.name, AbortSignal.timeout(resolveTimeoutMs));
+          const signal = AbortSignal.timeout(resolveTimeoutMs);
+          // The system resolver does not take a signal: the race bounds it anyway.
+          addresses = await Promise.race([
+            resolveName(found.name, signal),
+            new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error(`no answer within ${resolveTimeoutMs} ms`)), { once: true })),
+          ]);
         } catch (error) {
           throw new Error(`${found.name} is not a service or prefix, and cannot be resolved: ${errorMessage(error)}`);
         }

@@ -16,7 +16,16 @@ export const NS_D = "hbgp-d";
 
 export function birdUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return "not root (network namespaces need root)";
-  for (const file of ["/usr/sbin/bird", "/usr/sbin/birdc", "/usr/sbin/ip"]) if (!existsSync(file)) return `${file} is missing (apt-get install bird2 iproute2)`;
+  for (const [cmd, args] of [["bird", ["--version"]], ["ip", ["-V"]]] as const) {
+    try {
+      execFileSync(cmd, [...args], { stdio: "ignore" });
+    } catch {
+      return `${cmd} is missing (apt-get install ${cmd === "ip" ? "iproute2" : "bird2"})`;
+    }
+  }
+  // birdc has no --version: look for it on PATH.
+  const path = (process.env.PATH ?? "").split(":").concat("/usr/sbin");
+  if (!path.some((dir) => dir !== "" && existsSync(`${dir}/birdc`))) return "birdc is missing (apt-get install bird2)";
   return undefined;
 }
 

@@ -17,8 +17,15 @@ const frrBin = "/usr/lib/frr";
 /** Why this cannot run here, or undefined. */
 export function frrUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return "not root (network namespaces and FRR need root)";
-  for (const file of [`${frrBin}/zebra`, `${frrBin}/bgpd`, "/usr/bin/vtysh", "/usr/sbin/ip"]) {
-    if (!existsSync(file)) return `${file} is missing (apt-get install frr iproute2)`;
+  for (const file of [`${frrBin}/zebra`, `${frrBin}/bgpd`]) {
+    if (!existsSync(file)) return `${file} is missing (apt-get install frr)`;
+  }
+  for (const [cmd, args] of [["vtysh", ["--version"]], ["ip", ["-V"]]] as const) {
+    try {
+      execFileSync(cmd, [...args], { stdio: "ignore" });
+    } catch {
+      return `${cmd} is missing (apt-get install ${cmd === "ip" ? "iproute2" : "frr"})`;
+    }
   }
   try {
     execFileSync("id", ["frr"], { stdio: "ignore" });
