@@ -54,25 +54,25 @@ control: { socket_path: ${socket()} }
     await waitFor(() => has(OWN), { ...guard, what: "the eBGP session (D learns C's own prefix)" });
     daemon = spawnDaemon(join(bird.dir, "vpnham.yaml"));
     await waitFor(() => daemon!.lines.some((l) => l.includes("control socket at")), { ...guard, what: "vpnham's control socket" });
-  });
+  }, { timeout: 60_000 });
 
   after(async () => {
     await daemon?.stop();
     bird?.teardown();
-  });
+  }, { timeout: 30_000 });
 
-  test("healthy: the peer learns the /32 and the /128 (vpnham created its protocols)", async () => {
+  test("healthy: the peer learns the /32 and the /128 (vpnham created its protocols)", { timeout: 60_000 }, async () => {
     await waitFor(() => both(true), { ...guard, what: "D to learn both prefixes" });
   });
 
-  test("health fails → the peer loses both; health returns → learns them back", async () => {
+  test("health fails → the peer loses both; health returns → learns them back", { timeout: 60_000 }, async () => {
     rmSync(healthy());
     await waitFor(() => both(false), { ...guard, what: "D to lose both prefixes" });
     writeFileSync(healthy(), "");
     await waitFor(() => both(true), { ...guard, what: "D to learn both again" });
   });
 
-  test("drain → withdrawn while healthy; undrain → back", async () => {
+  test("drain → withdrawn while healthy; undrain → back", { timeout: 60_000 }, async () => {
     assert.equal(cli("drain", V6, "--reason", "test").code, 0);
     await waitFor(async () => !(await has(V6)), { ...guard, what: "D to lose the drained /128" });
     assert.equal(await has(V4), true, "the other prefix stays");
@@ -82,7 +82,7 @@ control: { socket_path: ${socket()} }
     await waitFor(() => both(true), { ...guard, what: "D to learn the /128 back" });
   });
 
-  test("the include file emptied behind our back → repaired within an interval", async () => {
+  test("the include file emptied behind our back → repaired within an interval", { timeout: 60_000 }, async () => {
     const drift = async () => sumSamples(await scrape("http://127.84.16.2:18000/metrics"), "vpnham_reconcile_drift_total", { kind: "announce_bird" });
     const before = await drift();
     writeFileSync(bird.includeFile, "");
@@ -92,7 +92,7 @@ control: { socket_path: ${socket()} }
     assert.match(await bird.birdcC("show", "route", "protocol", "vpnham4"), /192\.0\.2\.20\/32/);
   });
 
-  test("C's own prefix, outside the allow-list, was left alone throughout", async () => {
+  test("C's own prefix, outside the allow-list, was left alone throughout", { timeout: 60_000 }, async () => {
     assert.equal(await has(OWN), true);
   });
 });

@@ -70,33 +70,33 @@ control: { socket_path: ${socket()} }
     writeFileSync(healthy(), "");
     await waitFor(() => has(UNMANAGED), { ...guard, what: "the eBGP session (B learns A's own prefix)" });
     await startVpnham();
-  });
+  }, { timeout: 60_000 });
 
   after(async () => {
     await daemon?.stop();
     frr?.teardown();
-  });
+  }, { timeout: 30_000 });
 
-  test("healthy: the peer learns the /32 (with the route-map's prepend) and the /128", async () => {
+  test("healthy: the peer learns the /32 (with the route-map's prepend) and the /128", { timeout: 60_000 }, async () => {
     await waitFor(() => both(true), { ...guard, what: "B to learn both prefixes" });
     assert.equal((await frr.ribB(4)).get(V4), "65001 65001 65001", "route-map BGP1 prepends twice");
   });
 
-  test("health fails → the peer loses both; health returns → learns them back", async () => {
+  test("health fails → the peer loses both; health returns → learns them back", { timeout: 60_000 }, async () => {
     rmSync(healthy());
     await waitFor(() => both(false), { ...guard, what: "B to lose both prefixes" });
     writeFileSync(healthy(), "");
     await waitFor(() => both(true), { ...guard, what: "B to learn both prefixes again" });
   });
 
-  test("unknown drain targets are refused clearly", () => {
+  test("unknown drain targets are refused clearly", { timeout: 60_000 }, () => {
     const r = cli("drain", "nope");
     assert.equal(r.code, 1);
     assert.match(r.stderr, /"nope" is neither a service \(web\), a configured prefix, an address nor a DNS name/);
     assert.match(cli("drain", "203.0.113.1").stderr, /203\.0\.113\.1 is in no configured prefix/);
   });
 
-  test("drain → withdrawn, and it stays withdrawn while healthy, also after a vpnham restart", async () => {
+  test("drain → withdrawn, and it stays withdrawn while healthy, also after a vpnham restart", { timeout: 60_000 }, async () => {
     const r = cli("drain", "web", "--reason", "DC1 maintenance");
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { drained: string }).drained, "web");
@@ -118,14 +118,14 @@ control: { socket_path: ${socket()} }
     assert.equal(await both(false), true, "still withdrawn after the restart");
   });
 
-  test("undrain → the peer learns them back", async () => {
+  test("undrain → the peer learns them back", { timeout: 60_000 }, async () => {
     const r = cli("undrain", "web");
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual((JSON.parse(r.stdout) as { lifted: string[] }).lifted, ["service web"]);
     await waitFor(() => both(true), { ...guard, what: "B to learn both prefixes after the undrain" });
   });
 
-  test("FRR A restarted (runtime lines forgotten) → re-announced within one interval, drift counted", async () => {
+  test("FRR A restarted (runtime lines forgotten) → re-announced within one interval, drift counted", { timeout: 60_000 }, async () => {
     await frr.stopBgpdA();
     await waitFor(async () => !(await has(UNMANAGED)) && (await both(false)), { ...guard, what: "B to drop A's routes with the session" });
     await frr.startBgpdA();
@@ -136,7 +136,7 @@ control: { socket_path: ${socket()} }
     assert.ok(sumSamples(samples, "vpnham_reconcile_drift_total", { kind: "announce_frr", target: "hbgp-a" }) >= 1);
   });
 
-  test("the prefix outside the allow-list was left alone throughout", async () => {
+  test("the prefix outside the allow-list was left alone throughout", { timeout: 60_000 }, async () => {
     assert.match(await frr.runningConfigA(), new RegExp(`network ${UNMANAGED.replace(".", "\\.")}\\n`));
     assert.equal(await has(UNMANAGED), true);
   });
