@@ -20,7 +20,7 @@ export function frrUnavailable(): string | undefined {
   for (const file of [`${frrBin}/zebra`, `${frrBin}/bgpd`]) {
     if (!existsSync(file)) return `${file} is missing (apt-get install frr)`;
   }
-  for (const [cmd, args] of [["vtysh", ["--version"]], ["ip", ["-V"]]] as const) {
+  for (const [cmd, args] of [["vtysh", ["--help"]], ["ip", ["-V"]]] as const) {
     try {
       execFileSync(cmd, [...args], { stdio: "ignore" });
     } catch {
