@@ -288,6 +288,13 @@ export const announceSchema = announceFields
         else owner.set(prefix, name);
       }
     }
+    if (backends.length === 1 && backends[0]!.kind !== "frr") {
+      for (const [name, service] of Object.entries(raw.services)) {
+        if (service.prefixes.some((p) => p.routeMap !== undefined)) {
+          ctx.addIssue({ code: "custom", path: ["services", name], message: `route_map/route_maps are FRR's; the ${backends[0]!.kind} backend has none (use its filters)` });
+        }
+      }
+    }
     const { min_interval, hold_down, max_hold_down } = raw.damping;
     if (max_hold_down < hold_down) {
       ctx.addIssue({ code: "custom", path: ["damping", "max_hold_down"], message: `${formatDurationMs(max_hold_down)} is shorter than hold_down ${formatDurationMs(hold_down)}` });

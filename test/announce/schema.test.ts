@@ -93,6 +93,7 @@ describe("announce: schema", () => {
     ],
     ["hold-down cap below hold-down", { frr: {}, damping: { hold_down: "1m", max_hold_down: "10s" }, services: { web: service } }, "announce.damping.max_hold_down", "shorter than hold_down"],
     ["a reserved route protocol", { kernel: { protocol: 4 }, services: { web: service } }, "announce.kernel.protocol"],
+    ["a route-map with BIRD", { bird: { include_file: "/x" }, services: { web: { ...service, route_map: "BGP1" } } }, "announce.services.web", "route_map/route_maps are FRR's"],
     ["an empty vtysh", { frr: { vtysh: [] }, services: { web: service } }, "announce.frr.vtysh", "empty command"],
     ["an unknown key", { frr: {}, services: { web: { ...service, prefix: "x" } } }, "announce.services.web.prefix", "did you mean prefixes"],
   ];
