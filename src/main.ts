@@ -11,6 +11,8 @@ const main = defineCommand({
     validate: () => import("./cli/validate.ts").then((m) => m.default),
     status: () => import("./cli/status.ts").then((m) => m.default),
     ctl: () => import("./cli/ctl.ts").then((m) => m.default),
+    drain: () => import("./cli/drain.ts").then((m) => m.drainCommand),
+    undrain: () => import("./cli/drain.ts").then((m) => m.undrainCommand),
     demo: () => import("./cli/demo.ts").then((m) => m.default),
     docs: () => import("./cli/docs.ts").then((m) => m.default),
   },

@@ -61,6 +61,8 @@ function startControl(daemon: Daemon, config: Config, signals: ReturnType<typeof
         components: daemon.status(),
       }),
       reload: () => signals.reload(),
+      // The jobs' own commands (drain, undrain, …), registered when the daemon set them up.
+      ...Object.fromEntries(daemon.controlHandlers()),
     },
   });
 }

@@ -6,6 +6,7 @@
 import { bindsConflict, parseHostPort, type HostPort } from "./address.ts";
 import { defaults, jobSections } from "./schema.ts";
 import { checksCrossCheck } from "../checks/schema.ts";
+import { announceCrossCheck } from "../announce/schema.ts";
 
 type Data = Record<string, unknown>;
 
@@ -53,7 +54,7 @@ export function crossCheck(raw: unknown): string[] {
   const listen = metrics.listen_addr === undefined || metrics.listen_addr === "" ? defaults.metricsListenAddr : metrics.listen_addr;
   const metricsAddress = addressOf(listen);
   if (metricsAddress) tcp.push({ path: "metrics.listen_addr", address: metricsAddress });
-  return problems.concat(conflicts(tcp, "TCP"), conflicts(udp, "UDP"), checksCrossCheck(raw));
+  return problems.concat(conflicts(tcp, "TCP"), conflicts(udp, "UDP"), checksCrossCheck(raw), announceCrossCheck(raw));
 }
 
 /** "a, b or c" */

@@ -7,6 +7,7 @@ import { hookNames } from "./placeholders.ts";
 import type { ChecksConfig } from "../checks/schema.ts";
 import type { CollectorsConfig } from "../collectors/schema.ts";
 import type { DnsFailoverConfig } from "../dns/config.ts";
+import type { AnnounceConfig } from "../announce/model.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -97,6 +98,8 @@ export const configModel = z.object({
   checks: z.custom<ChecksConfig>().optional(),
   /** `dns_failover:` with its secrets read (src/dns/config.ts, docs/dns-failover.md); absent when not configured. */
   dnsFailover: z.custom<DnsFailoverConfig>().optional(),
+  /** `announce:` as src/announce/schema.ts yields it (docs/announce.md); absent when not configured. */
+  announce: z.custom<AnnounceConfig>().optional(),
 });
 
 export type HostPort = z.output<typeof hostPortModel>;

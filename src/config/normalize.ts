@@ -61,6 +61,7 @@ export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): N
     dryRun: raw.dry_run,
     ...(raw.checks === undefined ? {} : { checks: raw.checks }),
     ...(raw.dns_failover === undefined ? {} : { dnsFailover: resolveDnsSecrets(raw.dns_failover, env, problems, warnings) }),
+    ...(raw.announce === undefined ? {} : { announce: raw.announce }),
   };
   return { config, problems, warnings };
 }

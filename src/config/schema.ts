@@ -24,6 +24,7 @@ import { defaultControlSocketPath } from "../control/paths.ts";
 import { checksSchema } from "../checks/schema.ts";
 import { collectorsSchema, textfilePathSchema } from "../collectors/schema.ts";
 import { dnsFailoverSchema } from "../dns/schema.ts";
+import { announceSchema } from "../announce/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -218,7 +219,7 @@ const controlSchema = controlFields
  * The top-level sections that each give the daemon a job (docs/config.md §Sections). Every
  * section is optional, but a config needs at least one of these; a new job appends its key.
  */
-export const jobSections = ["bridges", "checks", "collectors", "dns_failover"] as const;
+export const jobSections = ["bridges", "checks", "collectors", "dns_failover", "announce"] as const;
 export type JobSection = (typeof jobSections)[number];
 
 export const rawConfigSchema = z.strictObject({
@@ -236,6 +237,7 @@ export const rawConfigSchema = z.strictObject({
   dry_run: z.boolean().default(false).meta({ type: "boolean", default: "false", description: "log the hooks that would run, run nothing (vpnham addition)" }),
   checks: checksSchema.optional(),
   dns_failover: dnsFailoverSchema.optional(),
+  announce: announceSchema.optional(),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;

@@ -6,7 +6,12 @@ import type { ControlCommand, ControlResponse } from "./protocol.ts";
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** One request on the control socket, bounded in time and size; user-facing errors say what to check. */
-export function controlRequest(path: string, command: ControlCommand, timeoutMs = 35_000): Promise<ControlResponse> {
+export function controlRequest(
+  path: string,
+  command: ControlCommand,
+  timeoutMs = 35_000,
+  args?: Readonly<Record<string, unknown>>,
+): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     let received = "";
@@ -16,7 +21,7 @@ export function controlRequest(path: string, command: ControlCommand, timeoutMs 
     };
     socket.setEncoding("utf8");
     socket.setTimeout(timeoutMs, () => fail(`no answer on ${path} within ${timeoutMs} ms`));
-    socket.once("connect", () => socket.write(`${JSON.stringify({ id: 1, command })}\n`));
+    socket.once("connect", () => socket.write(`${JSON.stringify({ id: 1, command, ...(args ? { args } : {}) })}\n`));
     socket.on("error", (error) => fail(`cannot reach the daemon's control socket ${path}: ${errorMessage(error)}`));
     socket.on("data", (chunk: string) => {
       received += chunk;

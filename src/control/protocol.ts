@@ -3,11 +3,16 @@
  * request per line, one answer per request, in order.
  *
  *   → {"id": 1, "command": "status"}
+ *   → {"id": 2, "command": "drain", "args": {"target": "web", "reason": "maintenance"}}
  *   ← {"id": 1, "ok": true, "result": {...}}
  *   ← {"id": 1, "ok": false, "error": "..."}
+ *
+ * `status` and `reload` are the daemon's own; jobs add theirs (registry.ts), so the server
+ * passes the commands it serves to {@link parseRequest}.
  */
 export const controlCommands = ["status", "reload"] as const;
-export type ControlCommand = (typeof controlCommands)[number];
+/** A command the server serves: its own or a job's. */
+export type ControlCommand = string;
 
 /** Longest request line; anything longer is refused and the connection closed. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -17,18 +22,16 @@ export type RequestId = string | number | null;
 export interface ControlRequest {
   readonly id: RequestId;
   readonly command: ControlCommand;
+  /** The command's arguments: a JSON object, present only when the request had one. */
+  readonly args?: Readonly<Record<string, unknown>>;
 }
 
 export type ParsedRequest = { ok: true; request: ControlRequest } | { ok: false; id: RequestId; error: string };
 
 export type ControlResponse = { id: RequestId; ok: true; result: unknown } | { id: RequestId; ok: false; error: string };
 
-function isCommand(value: unknown): value is ControlCommand {
-  return typeof value === "string" && (controlCommands as readonly string[]).includes(value);
-}
-
-/** One line (without its newline) → a request, or why not. */
-export function parseRequest(line: string): ParsedRequest {
+/** One line (without its newline) → a request for one of `commands`, or why not. */
+export function parseRequest(line: string, commands: readonly string[] = controlCommands): ParsedRequest {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -38,12 +41,14 @@ export function parseRequest(line: string): ParsedRequest {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, id: null, error: "a request is a JSON object" };
   }
-  const { id: rawId, command } = value as { id?: unknown; command?: unknown };
+  const { id: rawId, command, args } = value as { id?: unknown; command?: unknown; args?: unknown };
   const id: RequestId = typeof rawId === "string" || typeof rawId === "number" ? rawId : null;
-  if (!isCommand(command)) {
-    return { ok: false, id, error: `command must be one of ${controlCommands.join(", ")}` };
+  if (typeof command !== "string" || !commands.includes(command)) {
+    return { ok: false, id, error: `command must be one of ${commands.join(", ")}` };
   }
-  return { ok: true, request: { id, command } };
+  if (args === undefined) return { ok: true, request: { id, command } };
+  if (typeof args !== "object" || args === null || Array.isArray(args)) return { ok: false, id, error: "args must be a JSON object" };
+  return { ok: true, request: { id, command, args: args as Record<string, unknown> } };
 }
 
 /** The metric label for a request line: a known command, else "invalid" (bounded series). */

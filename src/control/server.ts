@@ -3,6 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { dirname } from "node:path";
 import { UserError, errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
+import type { ControlHandler } from "./registry.ts";
 import {
   LineSplitter,
   commandLabel,
@@ -21,7 +22,8 @@ export type ControlOutcome = "ok" | "error" | "bad_request" | "too_large" | "tim
 
 export interface ControlServerOptions {
   path: string;
-  handlers: Record<ControlCommand, () => Promise<unknown>>;
+  /** By command: the daemon's own (status, reload) and the jobs' (control/registry.ts). */
+  handlers: Readonly<Record<ControlCommand, ControlHandler>>;
   /** Every request and refusal, for the metrics. */
   onRequest?(command: string, outcome: ControlOutcome): void;
   maxClients?: number;
@@ -38,6 +40,8 @@ const log = logger.withTag("control");
 
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const { path, handlers } = options;
+  // Own keys only: a request for "__proto__" or "toString" is an unknown command.
+  const commands = Object.keys(handlers);
   const maxClients = options.maxClients ?? 16;
   const idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
   const handlerTimeoutMs = options.handlerTimeoutMs ?? 30_000;
@@ -84,17 +88,17 @@ export async function startControlServer(options: ControlServerOptions): Promise
   };
 
   const answer = async (socket: Socket, line: string): Promise<void> => {
-    const parsed = parseRequest(line);
+    const parsed = parseRequest(line, commands);
     let response: ControlResponse;
     if (!parsed.ok) {
       count(commandLabel(parsed), "bad_request");
       response = { id: parsed.id, ok: false, error: parsed.error };
     } else {
-      const { id, command } = parsed.request;
+      const { id, command, args } = parsed.request;
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const result = await Promise.race([
-          handlers[command](),
+          handlers[command]!(args ?? {}),
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new TimeoutError()), handlerTimeoutMs);
           }),

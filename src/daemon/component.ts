@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Config } from "../config/index.ts";
+import type { ControlRegistry } from "../control/registry.ts";
 import type { HookRunReport } from "../hooks/types.ts";
 import type { Metrics } from "../metrics/registry.ts";
 
@@ -39,6 +40,10 @@ export interface JobContext {
   readonly onHookReport?: (bridge: string, report: HookRunReport) => void;
   /** Whether this daemon's bridge of that name is active now; undefined when none runs. */
   bridgeActive(bridge: string): boolean | undefined;
+  /** Where a job adds its control-socket commands, once, when it is set up (absent in tests that need none). */
+  readonly control?: ControlRegistry;
+  /** A running component by key, e.g. `check:web` for its status; undefined when none runs. */
+  component?(key: string): Component | undefined;
 }
 
 /**

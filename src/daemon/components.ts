@@ -27,6 +27,8 @@ export interface ComponentSet {
   stop(): Promise<void>;
   /** The running components by key. */
   components(): ReadonlyMap<string, Component>;
+  /** One running component (no copy of the map: jobs look others up often). */
+  get(key: string): Component | undefined;
 }
 
 const log = logger.withTag("daemon");
@@ -111,5 +113,6 @@ export function createComponentSet(): ComponentSet {
       await Promise.all([...running.keys()].map(stopKey));
     },
     components: () => new Map([...running].map(([key, { component }]) => [key, component])),
+    get: (key) => running.get(key)?.component,
   };
 }

@@ -10,6 +10,7 @@ import { logger } from "../util/log.ts";
 import { VERSION } from "../version.ts";
 import type { Component } from "./component.ts";
 import { createComponentSet } from "./components.ts";
+import { createControlRegistry, type ControlHandler } from "../control/registry.ts";
 import { componentSpecsFor, reportedName } from "./jobs.ts";
 
 /**
@@ -40,6 +41,8 @@ export interface Daemon {
   components(): ReadonlyMap<string, Component>;
   /** Every running component's status, by key. */
   status(): Record<string, unknown>;
+  /** The control commands the jobs registered (besides status and reload), by command. */
+  controlHandlers(): ReadonlyMap<string, ControlHandler>;
   /** Applies a new config component by component; one that fails to start keeps (or goes back to) its previous settings. */
   reload(config: Config): Promise<ReloadResult>;
   stop(): Promise<void>;
@@ -62,7 +65,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   });
   const dryRun = options.dryRun ?? config.dryRun;
   const components = createComponentSet();
+  const control = createControlRegistry();
   const specsOf = componentSpecsFor({
+    control,
+    component: (key) => components.get(key),
     metrics,
     dryRun,
     ...(options.onHookReport ? { onHookReport: options.onHookReport } : {}),
@@ -93,6 +99,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     bridges: () => bridgeRuntimes(components.components().values()),
     components: () => components.components(),
     status: () => Object.fromEntries([...components.components()].map(([key, component]) => [key, component.status()])),
+    controlHandlers: () => control.handlers(),
     async reload(next) {
       if (!isDeepStrictEqual(next.metrics, current.metrics)) {
         log.warn("metrics settings changed: they take effect at the next restart");

@@ -4,6 +4,7 @@ import { createControlMetrics } from "../control/metrics.ts";
 import { createReconcileMetrics } from "../reconcile/metrics.ts";
 import { createCollectorMetrics } from "../collectors/index.ts";
 import { dnsMetrics } from "../dns/metrics.ts";
+import { announceMetrics } from "../announce/metrics.ts";
 
 /**
  * Series that features register on the daemon's registry next to the core's
@@ -15,4 +16,5 @@ export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [
   checkMetrics,
   createCollectorMetrics,
   dnsMetrics,
+  announceMetrics,
 ];

@@ -89,12 +89,16 @@ export function startReconcileLoop<Desired, Actual>(
     });
 
   async function runOnce(reason: "change" | "drift", want: Desired): Promise<RunOutcome> {
+    // A drift run's first plan judges drift, even when a failed read came before it (a router restarting).
+    let planned = false;
     for (let attempt = 1; ; attempt++) {
       try {
         const steps = reconciler.plan(want, await call((s) => reconciler.read(s)));
+        const firstPlan = !planned;
+        planned = true;
         status = { ...status, lastPlan: steps.map((s) => s.describe()) };
         if (steps.length === 0) return "in_sync";
-        if (attempt === 1 && reason === "drift") {
+        if (firstPlan && reason === "drift") {
           options.metrics.drift.inc(labels);
           log.warn(`drift: the target changed behind our back; ${options.dryRun ? "would repair" : "repairing"}`);
         }

@@ -44,3 +44,4 @@ function registerReconcileMetrics(registry: Registry) {
 }
 
 export type ReconcileMetrics = ReturnType<typeof registerReconcileMetrics>;
+

@@ -61,7 +61,7 @@ describe("structure", () => {
     assert.match(problems[0]!, /^YAML: .*line \d+, column \d+/);
   });
   test("duplicate YAML keys", () => assert.match(problemsOf("bridges: {}\nbridges: {}\n")[0]!, /^YAML: .*unique/i));
-  test("empty file", () => assert.deepEqual(problemsOf(""), ["the file is empty (expected a mapping with bridges:, checks:, collectors: or dns_failover:)"]));
+  test("empty file", () => assert.deepEqual(problemsOf(""), ["the file is empty (expected a mapping with bridges:, checks:, collectors:, dns_failover: or announce:)"]));
   test("top level not a mapping", () => assert.match(problemsOf("- a\n- b\n")[0]!, /expected a mapping/));
 });
 

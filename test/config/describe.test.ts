@@ -92,6 +92,26 @@ const everyKey = [
   ),
   ...["peers", "peers.<peer>", "min_peers_agree", "listen", "secret", "secret_file", "poll_interval", "poll_timeout", "vote_max_age"].map((k) => `dns_failover.${k}`),
   ...["max_changes_per_interval", "change_interval", "drift_interval"].map((k) => `dns_failover.${k}`),
+  ...[
+    "",
+    ".frr",
+    ...["vtysh", "namespace", "socket_dir", "asn"].map((k) => `.frr.${k}`),
+    ".bird",
+    ...["birdc", "socket", "include_file", "protocol"].map((k) => `.bird.${k}`),
+    ".kernel",
+    ...["ip", "namespace", "table", "protocol"].map((k) => `.kernel.${k}`),
+    ".state_file",
+    ".interval",
+    ".timeout",
+    ".damping",
+    ...["min_interval", "hold_down", "max_hold_down"].map((k) => `.damping.${k}`),
+    ".services",
+    ".services.<service>",
+    ...["prefixes", "route_map", "route_maps", "route_maps.<prefix>", "checks", "ipvs"].map((k) => `.services.<service>.${k}`),
+    ...["service", "withdraw_at_or_below", "announce_at_or_above", "interval", "timeout", "threshold_down", "threshold_up", "path"].map(
+      (k) => `.services.<service>.ipvs.${k}`,
+    ),
+  ].map((k) => `announce${k}`),
 ];
 
 function rows(): Map<string, string[]> {

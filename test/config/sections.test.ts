@@ -40,7 +40,7 @@ describe("which sections a config needs (docs/config.md §Sections)", () => {
 
   test("metrics alone is not a job: refused, naming what would make one", () => {
     const problems = problemsOf({ metrics: { listen_addr: "127.0.0.1:9100" } });
-    assert.deepEqual(problems, ["bridges: missing (a config needs at least one job section: bridges, checks, collectors or dns_failover)"]);
+    assert.deepEqual(problems, ["bridges: missing (a config needs at least one job section: bridges, checks, collectors, dns_failover or announce)"]);
   });
 
   test("`bridges:` with nothing under it counts as absent (YAML null)", () => {

@@ -16,6 +16,16 @@ describe("control protocol: parseRequest", () => {
   ];
   for (const [name, line, expected] of table) test(name, () => assert.deepEqual(parseRequest(line), expected));
 
+  const jobs = ["status", "reload", "drain"];
+  const withArgs: [string, string, ReturnType<typeof parseRequest>][] = [
+    ["a job's command with args", '{"id":1,"command":"drain","args":{"target":"web","reason":"x"}}', { ok: true, request: { id: 1, command: "drain", args: { target: "web", reason: "x" } } }],
+    ["a job's command without args", '{"id":1,"command":"drain"}', { ok: true, request: { id: 1, command: "drain" } }],
+    ["args must be an object", '{"id":2,"command":"drain","args":["web"]}', { ok: false, id: 2, error: "args must be a JSON object" }],
+    ["null args are refused too", '{"id":2,"command":"drain","args":null}', { ok: false, id: 2, error: "args must be a JSON object" }],
+    ["a command the server does not serve", '{"id":3,"command":"undrain"}', { ok: false, id: 3, error: "command must be one of status, reload, drain" }],
+  ];
+  for (const [name, line, expected] of withArgs) test(name, () => assert.deepEqual(parseRequest(line, jobs), expected));
+
   test("metric label is bounded: a known command or invalid", () => {
     assert.equal(commandLabel(parseRequest('{"command":"status"}')), "status");
     assert.equal(commandLabel(parseRequest('{"command":"\\u001b[2J"}')), "invalid");

@@ -45,6 +45,8 @@ describe("control server", () => {
       handlers: {
         status: async () => ({ bridges: { b: { active: true } } }),
         reload: () => (hang ? new Promise(() => {}) : Promise.reject(new Error("bridges.b.role: nope"))),
+        // A job's command (control/registry.ts): it gets the request's args.
+        echo: async (args) => ({ got: args }),
       },
       onRequest: (command, outcome) => counted.push([command, outcome]),
       maxClients: 8,
@@ -61,6 +63,12 @@ describe("control server", () => {
   test("status answers; errors of a handler come back as ok:false", async () => {
     assert.deepEqual(await controlRequest(path, "status"), { id: 1, ok: true, result: { bridges: { b: { active: true } } } });
     assert.deepEqual(await controlRequest(path, "reload"), { id: 1, ok: false, error: "bridges.b.role: nope" });
+  });
+
+  test("a job's command gets the request's args ({} without any); prototype names are unknown commands", async () => {
+    assert.deepEqual(await controlRequest(path, "echo", 5000, { target: "web" }), { id: 1, ok: true, result: { got: { target: "web" } } });
+    assert.deepEqual(await controlRequest(path, "echo"), { id: 1, ok: true, result: { got: {} } });
+    assert.deepEqual(await controlRequest(path, "toString"), { id: 1, ok: false, error: "command must be one of status, reload, echo" });
   });
 
   test("pipelined requests on one connection are answered in order; bad ones get an error and are counted", async () => {

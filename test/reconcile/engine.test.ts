@@ -19,10 +19,11 @@ interface FakeTable {
   failFinal: boolean;
   ignoreWrites: boolean;
   hangReads: boolean;
+  failNextReads: number;
 }
 
 function fake(initial: [string, string][] = []): { table: FakeTable; reconciler: Reconciler<Routes, Routes> } {
-  const table: FakeTable = { routes: new Map(initial), reads: 0, applies: [], failNextApplies: 0, failFinal: false, ignoreWrites: false, hangReads: false };
+  const table: FakeTable = { routes: new Map(initial), reads: 0, applies: [], failNextApplies: 0, failFinal: false, ignoreWrites: false, hangReads: false, failNextReads: 0 };
   const replace = (cidr: string, hop: string): Action => ({
     kind: "fake.ReplaceRoute",
     describe: () => `ReplaceRoute ${cidr} → ${hop}`,
@@ -42,6 +43,10 @@ function fake(initial: [string, string][] = []): { table: FakeTable; reconciler:
     read: async () => {
       table.reads++;
       if (table.hangReads) await new Promise(() => {});
+      if (table.failNextReads > 0) {
+        table.failNextReads--;
+        throw new RetryableError("connection refused");
+      }
       return new Map(table.routes);
     },
     plan: (desired, actual) => [...desired].filter(([cidr, hop]) => actual.get(cidr) !== hop).map(([cidr, hop]) => replace(cidr, hop)),
@@ -134,6 +139,21 @@ describe("reconcile engine", () => {
     loop.setDesired(want("eni-b"));
     await loop.settled();
     table.routes.set("10.1.0.0/16", "eni-rogue");
+    const deadline = Date.now() + 2000;
+    while (table.routes.get("10.1.0.0/16") !== "eni-b" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(table.routes.get("10.1.0.0/16"), "eni-b", "repaired");
+    assert.equal(await value(metrics.drift, {}), 1);
+    await loop.stop();
+  });
+
+  test("drift: a re-run whose first read fails (the router restarting) still counts the change it then finds", async () => {
+    const metrics = createReconcileMetrics(new Registry());
+    const { table, reconciler } = fake();
+    const loop = startReconcileLoop(reconciler, { dryRun: false, callTimeoutMs: 1000, metrics, retry: fast, driftIntervalMs: 30 });
+    loop.setDesired(want("eni-b"));
+    await loop.settled();
+    table.routes.clear();
+    table.failNextReads = 1;
     const deadline = Date.now() + 2000;
     while (table.routes.get("10.1.0.0/16") !== "eni-b" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(table.routes.get("10.1.0.0/16"), "eni-b", "repaired");
