@@ -116,9 +116,10 @@ export function startCollectors(config: CollectorsRuntimeConfig, registry: Regis
       onProblems: (name, problems) => log.warn(`collector ${name}: ${problems.length} sample(s) dropped: ${problems[0]}`),
     });
   });
-  const byFamily = new Map<string, CollectorRunner>();
-  for (const runner of runners) for (const def of runner.collector.families) byFamily.set(def.name, runner);
-  const read = (family: string): readonly Sample[] | undefined => byFamily.get(family)?.samples(family);
+  // Several collectors may export one family (FRR and BIRD: vpnham_bgp_peer_*): a scrape joins their samples.
+  const byFamily = new Map<string, CollectorRunner[]>();
+  for (const runner of runners) for (const def of runner.collector.families) byFamily.set(def.name, [...(byFamily.get(def.name) ?? []), runner]);
+  const read = (family: string): readonly Sample[] | undefined => byFamily.get(family)?.flatMap((runner) => [...(runner.samples(family) ?? [])]);
 
   const names: string[] = [];
   try {

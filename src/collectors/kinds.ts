@@ -4,6 +4,8 @@
  * an entry here.
  */
 import type { CollectorsConfig } from "./schema.ts";
+import { createBirdCollector } from "./bird/collector.ts";
+import { birdFamilies } from "./bird/samples.ts";
 import { createFrrCollector } from "./frr/collector.ts";
 import { frrFamilies } from "./frr/samples.ts";
 import { createStrongswanCollector } from "./strongswan/collector.ts";
@@ -22,6 +24,7 @@ export interface CollectorKind<K extends CollectorName = CollectorName> {
 export const collectorKinds: readonly CollectorKind[] = [
   { name: "strongswan", families: strongswanFamilies, create: (section) => createStrongswanCollector(section) } satisfies CollectorKind<"strongswan">,
   { name: "frr", families: frrFamilies, create: (section) => createFrrCollector(section) } satisfies CollectorKind<"frr">,
+  { name: "bird", families: birdFamilies, create: (section) => createBirdCollector(section) } satisfies CollectorKind<"bird">,
 ] as readonly CollectorKind[];
 
 /** The configured collectors, in the order of collectorKinds, with their timing. */

@@ -13,6 +13,7 @@ export const collectorDefaults = {
   timeout: "5s",
   strongswanSocketPath: "/var/run/charon.vici",
   vtyshPath: "/usr/bin/vtysh",
+  birdSocketPath: "/run/bird/bird.ctl",
 } as const;
 
 const absolutePath = (description: string, defaultPath?: string) => {
@@ -68,8 +69,20 @@ export const frrSchema = frrFields
 
 export type FrrConfig = z.output<typeof frrSchema>;
 
+const birdFields = z.strictObject({
+  socket_path: absolutePath("BIRD's control socket (`bird -s`; needs the bird group or root, see docs/collectors.md §Permissions)", collectorDefaults.birdSocketPath),
+  ...timingFields,
+});
+
+export const birdSchema = birdFields
+  .superRefine(timeoutWithinInterval)
+  .transform((raw) => ({ socketPath: raw.socket_path, intervalMs: raw.interval, timeoutMs: raw.timeout }))
+  .meta({ type: "mapping", description: "BIRD 2 over its control socket (read-only): BGP sessions per protocol and channel, every protocol's state" });
+
+export type BirdConfig = z.output<typeof birdSchema>;
+
 export const collectorsSchema = z
-  .strictObject({ strongswan: strongswanSchema.optional(), frr: frrSchema.optional() })
+  .strictObject({ strongswan: strongswanSchema.optional(), frr: frrSchema.optional(), bird: birdSchema.optional() })
   .meta({ type: "mapping", description: "exporters of other daemons' state on /metrics (docs/collectors.md); each present key is enabled" });
 
 export type CollectorsConfig = z.output<typeof collectorsSchema>;

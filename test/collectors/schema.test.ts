@@ -14,6 +14,11 @@ describe("collectors: and metrics.textfile_path in the config", () => {
     assert.deepEqual(config.collectors, { strongswan: { socketPath: "/var/run/charon.vici", intervalMs: 15_000, timeoutMs: 5_000 } });
   });
 
+  test("bird: {} reads /run/bird/bird.ctl", () => {
+    const { config } = load({ ...base(), collectors: { bird: {} } });
+    assert.deepEqual(config.collectors, { bird: { socketPath: "/run/bird/bird.ctl", intervalMs: 15_000, timeoutMs: 5_000 } });
+  });
+
   test("every key set", () => {
     const { config } = load({
       ...base(),

@@ -51,6 +51,7 @@ const everyKey = [
   "control.socket_path",
   ...["", ".strongswan", ".strongswan.socket_path", ".strongswan.interval", ".strongswan.timeout"].map((k) => `collectors${k}`),
   ...["", ".vtysh_path", ".vty_socket", ".interval", ".timeout"].map((k) => `collectors.frr${k}`),
+  ...["", ".socket_path", ".interval", ".timeout"].map((k) => `collectors.bird${k}`),
   "default_scripts",
   ...hookNames.map((h) => `default_scripts.${h}`),
   "dry_run",
