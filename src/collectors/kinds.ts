@@ -8,6 +8,8 @@ import { createBirdCollector } from "./bird/collector.ts";
 import { birdFamilies } from "./bird/samples.ts";
 import { createFrrCollector } from "./frr/collector.ts";
 import { frrFamilies } from "./frr/samples.ts";
+import { createLibreswanCollector } from "./libreswan/collector.ts";
+import { libreswanFamilies } from "./libreswan/samples.ts";
 import { createStrongswanCollector } from "./strongswan/collector.ts";
 import { strongswanFamilies } from "./strongswan/samples.ts";
 import type { Collector, CollectorTiming, FamilyDef } from "./types.ts";
@@ -23,6 +25,7 @@ export interface CollectorKind<K extends CollectorName = CollectorName> {
 
 export const collectorKinds: readonly CollectorKind[] = [
   { name: "strongswan", families: strongswanFamilies, create: (section) => createStrongswanCollector(section) } satisfies CollectorKind<"strongswan">,
+  { name: "libreswan", families: libreswanFamilies, create: (section) => createLibreswanCollector(section) } satisfies CollectorKind<"libreswan">,
   { name: "frr", families: frrFamilies, create: (section) => createFrrCollector(section) } satisfies CollectorKind<"frr">,
   { name: "bird", families: birdFamilies, create: (section) => createBirdCollector(section) } satisfies CollectorKind<"bird">,
 ] as readonly CollectorKind[];

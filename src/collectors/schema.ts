@@ -14,6 +14,7 @@ export const collectorDefaults = {
   strongswanSocketPath: "/var/run/charon.vici",
   vtyshPath: "/usr/bin/vtysh",
   birdSocketPath: "/run/bird/bird.ctl",
+  ipsecPath: "/usr/sbin/ipsec",
 } as const;
 
 const absolutePath = (description: string, defaultPath?: string) => {
@@ -81,8 +82,35 @@ export const birdSchema = birdFields
 
 export type BirdConfig = z.output<typeof birdSchema>;
 
+const connectionName = z
+  .string({ error: (issue) => `${show(issue.input)} is not a connection name` })
+  .regex(/^[^"\s]{1,200}$/, { error: "must be a libreswan connection name (no quotes or spaces)" });
+
+const libreswanFields = z.strictObject({
+  ipsec_path: absolutePath("the ipsec command (`ipsec whack --trafficstatus`; needs root, see docs/collectors.md §Permissions)", collectorDefaults.ipsecPath),
+  ctl_socket: absolutePath("pluto's control socket, passed as --ctlsocket (default: libreswan's own)").optional(),
+  connections: z
+    .array(connectionName)
+    .default([])
+    .meta({ type: "list of strings", default: "[]", description: "connections expected up: listed with 0 while trafficstatus has no line for them (a down tunnel has none)" }),
+  ...timingFields,
+});
+
+export const libreswanSchema = libreswanFields
+  .superRefine(timeoutWithinInterval)
+  .transform((raw) => ({
+    ipsecPath: raw.ipsec_path,
+    ...(raw.ctl_socket === undefined ? {} : { ctlSocket: raw.ctl_socket }),
+    connections: raw.connections,
+    intervalMs: raw.interval,
+    timeoutMs: raw.timeout,
+  }))
+  .meta({ type: "mapping", description: "Libreswan over `ipsec whack --trafficstatus`: IPsec SAs and bytes per connection" });
+
+export type LibreswanConfig = z.output<typeof libreswanSchema>;
+
 export const collectorsSchema = z
-  .strictObject({ strongswan: strongswanSchema.optional(), frr: frrSchema.optional(), bird: birdSchema.optional() })
+  .strictObject({ strongswan: strongswanSchema.optional(), libreswan: libreswanSchema.optional(), frr: frrSchema.optional(), bird: birdSchema.optional() })
   .meta({ type: "mapping", description: "exporters of other daemons' state on /metrics (docs/collectors.md); each present key is enabled" });
 
 export type CollectorsConfig = z.output<typeof collectorsSchema>;

@@ -19,6 +19,20 @@ describe("collectors: and metrics.textfile_path in the config", () => {
     assert.deepEqual(config.collectors, { bird: { socketPath: "/run/bird/bird.ctl", intervalMs: 15_000, timeoutMs: 5_000 } });
   });
 
+  test("libreswan: {} runs /usr/sbin/ipsec and expects nothing; connections are names", () => {
+    const { config } = load({ ...base(), collectors: { libreswan: {} } });
+    assert.deepEqual(config.collectors, { libreswan: { ipsecPath: "/usr/sbin/ipsec", connections: [], intervalMs: 15_000, timeoutMs: 5_000 } });
+    const set = load({ ...base(), collectors: { libreswan: { ipsec_path: "/usr/local/sbin/ipsec", ctl_socket: "/run/pluto/pluto.ctl", connections: ["dc1-to-dc2", "dc1-to-dc3/1x1"] } } });
+    assert.deepEqual(set.config.collectors?.libreswan, {
+      ipsecPath: "/usr/local/sbin/ipsec",
+      ctlSocket: "/run/pluto/pluto.ctl",
+      connections: ["dc1-to-dc2", "dc1-to-dc3/1x1"],
+      intervalMs: 15_000,
+      timeoutMs: 5_000,
+    });
+    assertProblem(problemsOf({ ...base(), collectors: { libreswan: { connections: ['dc "1"'] } } }), "collectors.libreswan.connections[0]", "connection name");
+  });
+
   test("every key set", () => {
     const { config } = load({
       ...base(),
