@@ -24,7 +24,8 @@ export { collectorKinds } from "./kinds.ts";
 const log = logger.withTag("collectors");
 
 export interface CollectorsRuntimeConfig {
-  readonly collectors?: CollectorsConfig | undefined;
+  /** `collectors:` as loaded (compatNames may be left out: false). */
+  readonly collectors?: (Omit<CollectorsConfig, "compatNames"> & { readonly compatNames?: boolean }) | undefined;
   readonly metrics?: { readonly textfilePath?: string | undefined };
 }
 
@@ -103,7 +104,7 @@ export function startCollectors(config: CollectorsRuntimeConfig, registry: Regis
 
   const runners = chosen.map(({ kind, section }) => {
     let previous: boolean | undefined;
-    return new CollectorRunner(kind.create(section), section, {
+    return new CollectorRunner(kind.create(section, { compatNames: config.collectors?.compatNames === true }), section, {
       ...(options.minRefreshGapMs === undefined ? {} : { minRefreshGapMs: options.minRefreshGapMs }),
       onRun: (status) => {
         if (status.success !== previous) {

@@ -110,7 +110,17 @@ export const libreswanSchema = libreswanFields
 export type LibreswanConfig = z.output<typeof libreswanSchema>;
 
 export const collectorsSchema = z
-  .strictObject({ strongswan: strongswanSchema.optional(), libreswan: libreswanSchema.optional(), frr: frrSchema.optional(), bird: birdSchema.optional() })
+  .strictObject({
+    compat_names: z
+      .boolean({ error: (issue) => `${show(issue.input)} is not true or false` })
+      .default(false)
+      .meta({ type: "boolean", default: "false", description: "also export the cron script's names (node_ipsec_peer_status, node_bgp_neighbor_status, …; docs/collectors.md §Drop-in for the cron script)" }),
+    strongswan: strongswanSchema.optional(),
+    libreswan: libreswanSchema.optional(),
+    frr: frrSchema.optional(),
+    bird: birdSchema.optional(),
+  })
+  .transform(({ compat_names, ...collectors }) => ({ ...collectors, compatNames: compat_names }))
   .meta({ type: "mapping", description: "exporters of other daemons' state on /metrics (docs/collectors.md); each present key is enabled" });
 
 export type CollectorsConfig = z.output<typeof collectorsSchema>;

@@ -21,7 +21,7 @@ describe("libreswan collector (stand-in ipsec)", () => {
   const collector = (ipsecPath: string, options: { timeoutMs?: number; ctlSocket?: string; connections?: string[] } = {}) =>
     createLibreswanCollector(
       { ipsecPath, intervalMs: 15_000, timeoutMs: options.timeoutMs ?? 2000, connections: options.connections ?? [], ...(options.ctlSocket ? { ctlSocket: options.ctlSocket } : {}) },
-      () => 1762003800_000,
+      { clock: () => 1762003800_000 },
     );
 
   before(() => (dir = mkdtempSync(join(tmpdir(), "hc2-lsw-"))));

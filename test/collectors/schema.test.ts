@@ -11,17 +11,17 @@ describe("collectors: and metrics.textfile_path in the config", () => {
 
   test("strongswan: {} takes every default", () => {
     const { config } = load({ ...base(), collectors: { strongswan: {} } });
-    assert.deepEqual(config.collectors, { strongswan: { socketPath: "/var/run/charon.vici", intervalMs: 15_000, timeoutMs: 5_000 } });
+    assert.deepEqual(config.collectors, { compatNames: false, strongswan: { socketPath: "/var/run/charon.vici", intervalMs: 15_000, timeoutMs: 5_000 } });
   });
 
   test("bird: {} reads /run/bird/bird.ctl", () => {
     const { config } = load({ ...base(), collectors: { bird: {} } });
-    assert.deepEqual(config.collectors, { bird: { socketPath: "/run/bird/bird.ctl", intervalMs: 15_000, timeoutMs: 5_000 } });
+    assert.deepEqual(config.collectors, { compatNames: false, bird: { socketPath: "/run/bird/bird.ctl", intervalMs: 15_000, timeoutMs: 5_000 } });
   });
 
   test("libreswan: {} runs /usr/sbin/ipsec and expects nothing; connections are names", () => {
     const { config } = load({ ...base(), collectors: { libreswan: {} } });
-    assert.deepEqual(config.collectors, { libreswan: { ipsecPath: "/usr/sbin/ipsec", connections: [], intervalMs: 15_000, timeoutMs: 5_000 } });
+    assert.deepEqual(config.collectors, { compatNames: false, libreswan: { ipsecPath: "/usr/sbin/ipsec", connections: [], intervalMs: 15_000, timeoutMs: 5_000 } });
     const set = load({ ...base(), collectors: { libreswan: { ipsec_path: "/usr/local/sbin/ipsec", ctl_socket: "/run/pluto/pluto.ctl", connections: ["dc1-to-dc2", "dc1-to-dc3/1x1"] } } });
     assert.deepEqual(set.config.collectors?.libreswan, {
       ipsecPath: "/usr/local/sbin/ipsec",
@@ -31,6 +31,11 @@ describe("collectors: and metrics.textfile_path in the config", () => {
       timeoutMs: 5_000,
     });
     assertProblem(problemsOf({ ...base(), collectors: { libreswan: { connections: ['dc "1"'] } } }), "collectors.libreswan.connections[0]", "connection name");
+  });
+
+  test("compat_names: true is kept; anything but a boolean is refused", () => {
+    assert.equal(load({ ...base(), collectors: { compat_names: true, frr: {} } }).config.collectors?.compatNames, true);
+    assertProblem(problemsOf({ ...base(), collectors: { compat_names: "yes", frr: {} } }), "collectors.compat_names", "true or false");
   });
 
   test("every key set", () => {

@@ -49,7 +49,7 @@ const everyKey = [
   "metrics.textfile_path",
   "control",
   "control.socket_path",
-  ...["", ".strongswan", ".strongswan.socket_path", ".strongswan.interval", ".strongswan.timeout"].map((k) => `collectors${k}`),
+  ...["", ".compat_names", ".strongswan", ".strongswan.socket_path", ".strongswan.interval", ".strongswan.timeout"].map((k) => `collectors${k}`),
   ...["", ".ipsec_path", ".ctl_socket", ".connections", ".interval", ".timeout"].map((k) => `collectors.libreswan${k}`),
   ...["", ".vtysh_path", ".vty_socket", ".interval", ".timeout"].map((k) => `collectors.frr${k}`),
   ...["", ".socket_path", ".interval", ".timeout"].map((k) => `collectors.bird${k}`),

@@ -4,6 +4,7 @@
  * reads `show status` (BIRD's clock, for the session ages) and `show protocols all`.
  */
 import type { BirdConfig } from "../schema.ts";
+import { bgpCompatFamilies, bgpCompatSamples } from "../compat.ts";
 import type { Collector, Sample } from "../types.ts";
 import { queryBird } from "./client.ts";
 import { parseBirdProtocols, parseServerTime, type BirdReply } from "./parse.ts";
@@ -25,12 +26,13 @@ export function birdCollection(replies: readonly BirdReply[], nowMs: number = Da
   return birdSamples(parseBirdProtocols(protocols.lines), parseServerTime(status.lines), localClock(nowMs));
 }
 
-export function createBirdCollector(config: BirdConfig): Collector {
+export function createBirdCollector(config: BirdConfig, options: { compatNames?: boolean } = {}): Collector {
   return {
     name: "bird",
-    families: birdFamilies,
+    families: options.compatNames ? [...birdFamilies, ...bgpCompatFamilies] : birdFamilies,
     async collect(signal): Promise<readonly Sample[]> {
-      return birdCollection(await queryBird(config.socketPath, BIRD_COMMANDS, { signal }));
+      const samples = birdCollection(await queryBird(config.socketPath, BIRD_COMMANDS, { signal }));
+      return options.compatNames ? [...samples, ...bgpCompatSamples(samples)] : samples;
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { runCommand } from "../../hooks/run-command.ts";
 import type { LibreswanConfig } from "../schema.ts";
+import { ipsecCompatFamilies, ipsecCompatSamples } from "../compat.ts";
 import type { Collector, Sample } from "../types.ts";
 import { parseTrafficStatus } from "./parse.ts";
 import { emptyLibreswanState, libreswanFamilies, libreswanSamples } from "./samples.ts";
@@ -17,12 +18,20 @@ export function whackArgv(config: Pick<LibreswanConfig, "ipsecPath" | "ctlSocket
   return [config.ipsecPath, "whack", ...(config.ctlSocket ? ["--ctlsocket", config.ctlSocket] : []), "--trafficstatus"];
 }
 
-export function createLibreswanCollector(config: LibreswanConfig, clock: () => number = Date.now): Collector {
+export interface LibreswanCollectorOptions {
+  /** Also export the blog's node_ipsec_peer_* names (docs/collectors.md §Drop-in for the cron script). */
+  compatNames?: boolean;
+  /** Unix ms (tests). */
+  clock?: () => number;
+}
+
+export function createLibreswanCollector(config: LibreswanConfig, options: LibreswanCollectorOptions = {}): Collector {
   const argv = whackArgv(config);
+  const clock = options.clock ?? Date.now;
   let state = emptyLibreswanState();
   return {
     name: "libreswan",
-    families: libreswanFamilies,
+    families: options.compatNames ? [...libreswanFamilies, ...ipsecCompatFamilies] : libreswanFamilies,
     async collect(signal): Promise<readonly Sample[]> {
       const result = await runCommand(argv, {
         timeoutMs: config.timeoutMs,
@@ -41,7 +50,8 @@ export function createLibreswanCollector(config: LibreswanConfig, clock: () => n
       }
       const next = libreswanSamples(parseTrafficStatus(result.stdout), config.connections, state, clock() / 1000);
       state = next.state;
-      return next.samples;
+      if (!options.compatNames) return next.samples;
+      return [...next.samples, ...ipsecCompatSamples(next.samples, (conn) => state.peers.get(conn) ?? "")];
     },
   };
 }

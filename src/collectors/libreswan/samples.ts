@@ -22,9 +22,14 @@ export interface LibreswanState {
   readonly counters: CounterState;
   /** Expected connection → alias children seen so far (listed at 0 when they have no line). */
   readonly children: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Connection → its peer for the blog's `peer` label: the peer's ID as last seen (remembered
+   * while the connection is down), `%any` for a road-warrior template.
+   */
+  readonly peers: ReadonlyMap<string, string>;
 }
 
-export const emptyLibreswanState = (): LibreswanState => ({ counters: emptyCounterState(), children: new Map() });
+export const emptyLibreswanState = (): LibreswanState => ({ counters: emptyCounterState(), children: new Map(), peers: new Map() });
 
 const ALIAS = /\/\d+x\d+$/;
 
@@ -70,6 +75,7 @@ export function libreswanSamples(
     uniqueid: line.serial,
     state: "ESTABLISHED",
     establishedSeconds: undefined,
+    remoteHost: line.peerAddress,
     children: [
       {
         name: line.name,
@@ -100,5 +106,11 @@ export function libreswanSamples(
     samples.push({ name: "vpnham_ipsec_child_sa_bytes_total", labels: { ...labels, direction: "in" }, value: t?.bytesIn ?? 0 });
     samples.push({ name: "vpnham_ipsec_child_sa_bytes_total", labels: { ...labels, direction: "out" }, value: t?.bytesOut ?? 0 });
   }
-  return { samples, state: { counters, children } };
+  const peers = new Map<string, string>();
+  for (const [conn] of pairs) {
+    const line = lines.find((l) => l.base === conn);
+    const peer = line ? (line.instance !== undefined ? "%any" : (line.id ?? line.peerAddress ?? "")) : state.peers.get(conn);
+    if (peer !== undefined) peers.set(conn, peer);
+  }
+  return { samples, state: { counters, children, peers } };
 }

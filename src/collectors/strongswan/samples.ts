@@ -104,6 +104,18 @@ export function accumulate(state: CounterState, sas: readonly IkeSa[], keep: Rea
   return { state: { gone, live }, totals };
 }
 
+/**
+ * The remote address per connection for the blog's `peer` label
+ * (docs/collectors.md §Drop-in for the cron script): `remote_addrs` as configured (stable across
+ * reconnects), else the address an IKE_SA of the connection uses, else "".
+ */
+export function peerAddresses(conns: readonly ConnConfig[], sas: readonly IkeSa[]): Map<string, string> {
+  const peers = new Map<string, string>();
+  for (const c of conns) if (c.remoteAddrs.length > 0) peers.set(c.conn, c.remoteAddrs.join(","));
+  for (const s of sas) if (!peers.has(s.conn) && s.remoteHost) peers.set(s.conn, s.remoteHost);
+  return peers;
+}
+
 const minOf = (values: readonly (number | undefined)[]): number | undefined => {
   const defined = values.filter((v): v is number => v !== undefined);
   return defined.length ? Math.min(...defined) : undefined;
