@@ -1,6 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { assertProblem, base, load, problemsOf } from "../config/support.ts";
+
+const example = (name: string) => readFileSync(new URL(`../../examples/${name}`, (import.meta as unknown as { url: string }).url), "utf8");
 
 describe("collectors: and metrics.textfile_path in the config", () => {
   test("absent: no collectors, no textfile", () => {
@@ -62,4 +65,22 @@ describe("collectors: and metrics.textfile_path in the config", () => {
       assertProblem(problemsOf({ ...base(), ...extra }), path, fragment);
     });
   }
+
+  test("examples/exporter-only.yaml: no bridge, strongSwan at /var/run/charon.vici and FRR, the blog's names", () => {
+    const { config, warnings } = load(example("exporter-only.yaml"));
+    assert.deepEqual(warnings, []);
+    assert.equal(config.bridges.length, 0);
+    assert.deepEqual(config.collectors, {
+      compatNames: true,
+      strongswan: { socketPath: "/var/run/charon.vici", intervalMs: 15_000, timeoutMs: 5_000 },
+      frr: { vtyshPath: "/usr/bin/vtysh", intervalMs: 15_000, timeoutMs: 5_000 },
+    });
+    assert.equal(config.metrics.listenAddr.text, "0.0.0.0:8000");
+  });
+
+  test("examples/ipsec-aware.yaml: a tunnel pair and the collectors of its IPsec and BGP", () => {
+    const { config } = load(example("ipsec-aware.yaml"));
+    assert.deepEqual(config.bridges[0]?.tunnels.map((t) => t.name), ["vti0", "vti1"]);
+    assert.equal(config.collectors?.strongswan?.socketPath, "/var/run/charon.vici");
+  });
 });
