@@ -109,6 +109,25 @@ export const libreswanSchema = libreswanFields
 
 export type LibreswanConfig = z.output<typeof libreswanSchema>;
 
+/**
+ * `tunnel_interfaces.<if>.ipsec`: the strongSwan CHILD_SA carrying a tunnel (docs/collectors.md
+ * §IPsec-aware failover). Needs `collectors.strongswan`.
+ */
+export const ipsecTieSchema = z
+  .strictObject({
+    conn: z.string({ error: (issue) => `${show(issue.input)} is not a connection name` }).min(1).meta({ description: "the swanctl connection carrying the tunnel" }),
+    child: z
+      .string({ error: (issue) => `${show(issue.input)} is not a child name` })
+      .min(1)
+      .optional()
+      .meta({ description: "its CHILD_SA config; without it, any child of the connection" }),
+  })
+  .optional()
+  .meta({
+    type: "mapping",
+    description: "the strongSwan CHILD_SA carrying this tunnel: while it is not installed the tunnel is down at once, before probes time out (needs collectors.strongswan)",
+  });
+
 export const collectorsSchema = z
   .strictObject({
     compat_names: z

@@ -80,7 +80,10 @@ describe("collectors: and metrics.textfile_path in the config", () => {
 
   test("examples/ipsec-aware.yaml: a tunnel pair and the collectors of its IPsec and BGP", () => {
     const { config } = load(example("ipsec-aware.yaml"));
-    assert.deepEqual(config.bridges[0]?.tunnels.map((t) => t.name), ["vti0", "vti1"]);
+    assert.deepEqual(config.bridges[0]?.tunnels.map((t) => [t.name, t.ipsec]), [
+      ["vti0", { conn: "dc2-a", child: "dc2-a-net" }],
+      ["vti1", { conn: "dc2-b", child: "dc2-b-net" }],
+    ]);
     assert.equal(config.collectors?.strongswan?.socketPath, "/var/run/charon.vici");
   });
 });
