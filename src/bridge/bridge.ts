@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { IpsecStates } from "../collectors/ipsec-state.ts";
 import type { BridgeConfig } from "../config/index.ts";
 import { deriveKeys, type BridgeKeys } from "../auth/keys.ts";
 import { interfaceIp, placeholderValues } from "../hooks/placeholders.ts";
@@ -33,6 +34,8 @@ export interface BridgeRuntimeOptions {
   /** The probe ids of every tunnel of this host (one set per daemon); default: this bridge's. */
   ownProbeIds?: OwnProbeIds;
   onHookReport?: (bridge: string, report: HookRunReport) => void;
+  /** CHILD_SA states for tunnels with `ipsec:` (docs/collectors.md §IPsec-aware failover). */
+  ipsecStates?: IpsecStates;
 }
 
 /**
@@ -113,6 +116,7 @@ export class BridgeRuntime {
           ownIds,
           config: tunnel,
           metrics,
+          ...(options.ipsecStates ? { ipsecStates: options.ipsecStates } : {}),
           onVerdict: (name, verdict) => this.onTunnelVerdict(name, verdict),
         }),
     );

@@ -2,6 +2,7 @@
  * Bridges as a job (src/daemon/jobs.ts): one component per configured bridge, key
  * `bridge:<name>`, its settings the bridge's whole config, so any change restarts it.
  */
+import { ipsecStatesFor } from "../collectors/ipsec-state.ts";
 import type { BridgeConfig, Config } from "../config/index.ts";
 import type { Component, ComponentSpec, Job, JobContext } from "../daemon/component.ts";
 import { initBridge, removeBridge } from "../metrics/registry.ts";
@@ -27,6 +28,7 @@ export class BridgeComponent implements Component {
       dryRun: context.dryRun,
       ownProbeIds,
       onHookReport: context.onHookReport,
+      ipsecStates: ipsecStatesFor(context.metrics),
     });
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { IpsecStates } from "../collectors/ipsec-state.ts";
 import type { TunnelConfig } from "../config/index.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import {
@@ -6,7 +7,10 @@ import {
   initialTunnelHealth,
   probeSendFailed,
   replyReceived,
+  verdictToReport,
+  verdictWithIpsec,
   type HealthResult,
+  type IpsecInput,
   type TunnelHealthState,
   type TunnelVerdict,
 } from "../monitor/tunnel-health.ts";
@@ -36,6 +40,8 @@ export interface TunnelRuntimeOptions {
   ownIds?: OwnProbeIds;
   config: TunnelConfig;
   metrics: Metrics;
+  /** The daemon's CHILD_SA states, for a tunnel with `ipsec:` (docs/collectors.md §IPsec-aware failover). */
+  ipsecStates?: IpsecStates;
   onVerdict(tunnel: string, verdict: TunnelVerdict): void;
 }
 
@@ -60,6 +66,12 @@ export class TunnelRuntime {
   private readonly dstLocations = new Set<string>();
   private lastSocketProblem = "";
   private readonly ownIds: OwnProbeIds;
+  /** The tied CHILD_SA's state ("unknown" without a tie): an extra input to the verdict. */
+  private ipsec: IpsecInput = "unknown";
+  /** The verdict last passed to onVerdict (undefined before the first). */
+  private reported: TunnelVerdict | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private notLoadedLogged = false;
 
   constructor(private readonly options: TunnelRuntimeOptions) {
     this.name = options.config.name;
@@ -73,7 +85,7 @@ export class TunnelRuntime {
   }
 
   get verdict(): TunnelVerdict {
-    return this.health.verdict;
+    return verdictWithIpsec(this.health.verdict, this.ipsec);
   }
 
   get healthState(): TunnelHealthState {
@@ -104,6 +116,12 @@ export class TunnelRuntime {
         },
       },
     });
+    const tie = config.ipsec;
+    const states = this.options.ipsecStates;
+    if (tie && states) {
+      this.unsubscribe = states.subscribe(() => this.onIpsecState());
+      this.onIpsecState();
+    }
     this.ticker = startTicker(this.options.probeIntervalMs, (tick) => this.sendProbe(tick), {
       name: `probe ${this.name}`,
       onError: (error) => {
@@ -114,6 +132,7 @@ export class TunnelRuntime {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     this.ticker?.stop();
     await this.transponder?.close();
     this.ownIds.delete(this.tunnelId);
@@ -192,13 +211,35 @@ export class TunnelRuntime {
     return location;
   }
 
+  /** The collector read charon: a new state of the tied CHILD_SA may change the verdict at once. */
+  private onIpsecState(): void {
+    const tie = this.options.config.ipsec;
+    const states = this.options.ipsecStates;
+    if (!tie || !states) return;
+    const next = states.state(tie);
+    if (states.loaded(tie) === false && !this.notLoadedLogged) {
+      this.notLoadedLogged = true;
+      this.log.warn(`charon has no connection ${tie.conn}${tie.child ? ` child ${tie.child}` : ""} loaded: the probes alone decide`, { bridge: this.options.bridgeName, tunnel: this.name });
+    }
+    if (next === this.ipsec) return;
+    this.ipsec = next;
+    if (next !== "unknown") this.notLoadedLogged = false;
+    this.log.info(`IPsec CHILD_SA ${next}`, { bridge: this.options.bridgeName, tunnel: this.name, conn: tie.conn, ...(tie.child ? { child: tie.child } : {}) });
+    this.report();
+  }
+
   private apply(result: HealthResult): void {
     this.health = result.state;
     if (result.newlyFailed > 0) this.options.metrics.probesFailed.inc(this.labels, result.newlyFailed);
-    const verdict = result.changed ?? result.firstVerdict;
-    if (verdict) {
-      this.log.info(`tunnel ${verdict}`, { bridge: this.options.bridgeName, tunnel: this.name, verdict });
-      this.options.onVerdict(this.name, verdict);
-    }
+    this.report();
+  }
+
+  /** Passes the verdict on when it changed: the probes' verdict, with the tied CHILD_SA's state as an extra input. */
+  private report(): void {
+    const verdict = verdictToReport({ probes: this.health.verdict, probesDecided: this.health.decided, ipsec: this.ipsec, reported: this.reported });
+    if (!verdict) return;
+    this.reported = verdict;
+    this.log.info(`tunnel ${verdict}`, { bridge: this.options.bridgeName, tunnel: this.name, verdict, ...(this.ipsec === "unknown" ? {} : { ipsec: this.ipsec }) });
+    this.options.onVerdict(this.name, verdict);
   }
 }

@@ -37,6 +37,23 @@ export function groupSamples(defs: readonly FamilyDef[], samples: readonly Sampl
 }
 
 /**
+ * The families of several collectors, each name once (docs/collectors.md §Engine): collectors of
+ * the same kind of daemon share names (FRR and BIRD both export vpnham_bgp_peer_*). The same
+ * name must mean the same family — type and labels — else it is a bug, thrown at start.
+ */
+export function uniqueFamilies(defs: readonly FamilyDef[]): FamilyDef[] {
+  const byName = new Map<string, FamilyDef>();
+  for (const def of defs) {
+    const known = byName.get(def.name);
+    if (!known) byName.set(def.name, def);
+    else if (known.type !== def.type || known.labelNames.join(",") !== def.labelNames.join(",")) {
+      throw new Error(`family ${def.name} is declared twice with different types or labels`);
+    }
+  }
+  return [...byName.values()];
+}
+
+/**
  * Registers each family on `registries`; at every scrape its series are replaced by what
  * `read(name)` returns now (undefined = none). Returns the names, for `unregisterFamilies`.
  */
@@ -45,7 +62,8 @@ export function registerFamilies(
   defs: readonly FamilyDef[],
   read: (name: string) => readonly Sample[] | undefined,
 ): string[] {
-  for (const def of defs) {
+  const unique = uniqueFamilies(defs);
+  for (const def of unique) {
     const common = { name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [...registries] };
     if (def.type === "gauge") {
       new Gauge({
@@ -65,7 +83,7 @@ export function registerFamilies(
       });
     }
   }
-  return defs.map((def) => def.name);
+  return unique.map((def) => def.name);
 }
 
 export function unregisterFamilies(registries: readonly Registry[], names: readonly string[]): void {

@@ -14,6 +14,7 @@ import { registerFamilies, unregisterFamilies } from "./families.ts";
 import { collectorKinds, configuredCollectors, type CollectorKind } from "./kinds.ts";
 import { CollectorRunner, type CollectorStatus } from "./runner.ts";
 import type { CollectorsConfig } from "./schema.ts";
+import type { IpsecStates } from "./ipsec-state.ts";
 import { createTextfileWriter } from "./textfile.ts";
 import type { FamilyDef, Sample } from "./types.ts";
 
@@ -24,7 +25,8 @@ export { collectorKinds } from "./kinds.ts";
 const log = logger.withTag("collectors");
 
 export interface CollectorsRuntimeConfig {
-  readonly collectors?: CollectorsConfig | undefined;
+  /** `collectors:` as loaded (compatNames may be left out: false). */
+  readonly collectors?: (Omit<CollectorsConfig, "compatNames"> & { readonly compatNames?: boolean }) | undefined;
   readonly metrics?: { readonly textfilePath?: string | undefined };
 }
 
@@ -41,6 +43,8 @@ export interface StartCollectorsOptions {
   /** Collector kinds to choose from (tests inject fakes); default: all of vpnham's. */
   kinds?: readonly CollectorKind[];
   minRefreshGapMs?: number;
+  /** Where the strongSwan collector's CHILD_SA states go, for tunnels tied to them (docs/collectors.md §IPsec-aware failover). */
+  ipsecStates?: IpsecStates;
 }
 
 const engineFamilies = {
@@ -103,7 +107,7 @@ export function startCollectors(config: CollectorsRuntimeConfig, registry: Regis
 
   const runners = chosen.map(({ kind, section }) => {
     let previous: boolean | undefined;
-    return new CollectorRunner(kind.create(section), section, {
+    const runner: CollectorRunner = new CollectorRunner(kind.create(section, { compatNames: config.collectors?.compatNames === true }), section, {
       ...(options.minRefreshGapMs === undefined ? {} : { minRefreshGapMs: options.minRefreshGapMs }),
       onRun: (status) => {
         if (status.success !== previous) {
@@ -111,14 +115,17 @@ export function startCollectors(config: CollectorsRuntimeConfig, registry: Regis
           else log.warn(`collector ${status.name} failed: ${status.lastError}`);
         }
         previous = status.success;
+        if (kind.name === "strongswan") options.ipsecStates?.publish(status.success ? runner.samples("vpnham_ipsec_child_sa_up") : undefined);
         textfile?.request();
       },
       onProblems: (name, problems) => log.warn(`collector ${name}: ${problems.length} sample(s) dropped: ${problems[0]}`),
     });
+    return runner;
   });
-  const byFamily = new Map<string, CollectorRunner>();
-  for (const runner of runners) for (const def of runner.collector.families) byFamily.set(def.name, runner);
-  const read = (family: string): readonly Sample[] | undefined => byFamily.get(family)?.samples(family);
+  // Several collectors may export one family (FRR and BIRD: vpnham_bgp_peer_*): a scrape joins their samples.
+  const byFamily = new Map<string, CollectorRunner[]>();
+  for (const runner of runners) for (const def of runner.collector.families) byFamily.set(def.name, [...(byFamily.get(def.name) ?? []), runner]);
+  const read = (family: string): readonly Sample[] | undefined => byFamily.get(family)?.flatMap((runner) => [...(runner.samples(family) ?? [])]);
 
   const names: string[] = [];
   try {
@@ -133,6 +140,7 @@ export function startCollectors(config: CollectorsRuntimeConfig, registry: Regis
   return {
     async stop() {
       await Promise.all(runners.map((r) => r.stop()));
+      options.ipsecStates?.publish(undefined);
       await textfile?.flush();
       unregisterFamilies(registries, names);
     },

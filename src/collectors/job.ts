@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config/index.ts";
 import type { Component, ComponentSpec, Job, JobContext } from "../daemon/component.ts";
+import { ipsecStatesFor } from "./ipsec-state.ts";
 import { startCollectors, type CollectorsRuntime, type CollectorsRuntimeConfig } from "./index.ts";
 
 class CollectorsComponent implements Component {
@@ -18,7 +19,7 @@ class CollectorsComponent implements Component {
   ) {}
 
   async start(): Promise<void> {
-    this.runtime = startCollectors(this.settings, this.context.metrics.registry);
+    this.runtime = startCollectors(this.settings, this.context.metrics.registry, { ipsecStates: ipsecStatesFor(this.context.metrics) });
   }
 
   async stop(): Promise<void> {

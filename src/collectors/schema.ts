@@ -13,6 +13,8 @@ export const collectorDefaults = {
   timeout: "5s",
   strongswanSocketPath: "/var/run/charon.vici",
   vtyshPath: "/usr/bin/vtysh",
+  birdSocketPath: "/run/bird/bird.ctl",
+  ipsecPath: "/usr/sbin/ipsec",
 } as const;
 
 const absolutePath = (description: string, defaultPath?: string) => {
@@ -68,8 +70,76 @@ export const frrSchema = frrFields
 
 export type FrrConfig = z.output<typeof frrSchema>;
 
+const birdFields = z.strictObject({
+  socket_path: absolutePath("BIRD's control socket (`bird -s`; needs the bird group or root, see docs/collectors.md §Permissions)", collectorDefaults.birdSocketPath),
+  ...timingFields,
+});
+
+export const birdSchema = birdFields
+  .superRefine(timeoutWithinInterval)
+  .transform((raw) => ({ socketPath: raw.socket_path, intervalMs: raw.interval, timeoutMs: raw.timeout }))
+  .meta({ type: "mapping", description: "BIRD 2 over its control socket (read-only): BGP sessions per protocol and channel, every protocol's state" });
+
+export type BirdConfig = z.output<typeof birdSchema>;
+
+const connectionName = z
+  .string({ error: (issue) => `${show(issue.input)} is not a connection name` })
+  .regex(/^[^"\s]{1,200}$/, { error: "must be a libreswan connection name (no quotes or spaces)" });
+
+const libreswanFields = z.strictObject({
+  ipsec_path: absolutePath("the ipsec command (`ipsec whack --trafficstatus`; needs root, see docs/collectors.md §Permissions)", collectorDefaults.ipsecPath),
+  ctl_socket: absolutePath("pluto's control socket, passed as --ctlsocket (default: libreswan's own)").optional(),
+  connections: z
+    .array(connectionName)
+    .default([])
+    .meta({ type: "list of strings", default: "[]", description: "connections expected up: listed with 0 while trafficstatus has no line for them (a down tunnel has none)" }),
+  ...timingFields,
+});
+
+export const libreswanSchema = libreswanFields
+  .superRefine(timeoutWithinInterval)
+  .transform((raw) => ({
+    ipsecPath: raw.ipsec_path,
+    ...(raw.ctl_socket === undefined ? {} : { ctlSocket: raw.ctl_socket }),
+    connections: raw.connections,
+    intervalMs: raw.interval,
+    timeoutMs: raw.timeout,
+  }))
+  .meta({ type: "mapping", description: "Libreswan over `ipsec whack --trafficstatus`: IPsec SAs and bytes per connection" });
+
+export type LibreswanConfig = z.output<typeof libreswanSchema>;
+
+/**
+ * `tunnel_interfaces.<if>.ipsec`: the strongSwan CHILD_SA carrying a tunnel (docs/collectors.md
+ * §IPsec-aware failover). Needs `collectors.strongswan`.
+ */
+export const ipsecTieSchema = z
+  .strictObject({
+    conn: z.string({ error: (issue) => `${show(issue.input)} is not a connection name` }).min(1).meta({ description: "the swanctl connection carrying the tunnel" }),
+    child: z
+      .string({ error: (issue) => `${show(issue.input)} is not a child name` })
+      .min(1)
+      .optional()
+      .meta({ description: "its CHILD_SA config; without it, any child of the connection" }),
+  })
+  .optional()
+  .meta({
+    type: "mapping",
+    description: "the strongSwan CHILD_SA carrying this tunnel: while it is not installed the tunnel is down at once, before probes time out (needs collectors.strongswan)",
+  });
+
 export const collectorsSchema = z
-  .strictObject({ strongswan: strongswanSchema.optional(), frr: frrSchema.optional() })
+  .strictObject({
+    compat_names: z
+      .boolean({ error: (issue) => `${show(issue.input)} is not true or false` })
+      .default(false)
+      .meta({ type: "boolean", default: "false", description: "also export the cron script's names (node_ipsec_peer_status, node_bgp_neighbor_status, …; docs/collectors.md §Drop-in for the cron script)" }),
+    strongswan: strongswanSchema.optional(),
+    libreswan: libreswanSchema.optional(),
+    frr: frrSchema.optional(),
+    bird: birdSchema.optional(),
+  })
+  .transform(({ compat_names, ...collectors }) => ({ ...collectors, compatNames: compat_names }))
   .meta({ type: "mapping", description: "exporters of other daemons' state on /metrics (docs/collectors.md); each present key is enabled" });
 
 export type CollectorsConfig = z.output<typeof collectorsSchema>;

@@ -56,6 +56,8 @@ export const tunnelModel = z.object({
   probeAddr: hostPortModel,
   thresholdDown: z.number().int().min(2).max(100),
   thresholdUp: z.number().int().min(2).max(100),
+  /** The CHILD_SA carrying the tunnel (docs/collectors.md §IPsec-aware failover). */
+  ipsec: z.object({ conn: z.string(), child: z.string().optional() }).optional(),
 });
 
 export const bridgeModel = z.object({

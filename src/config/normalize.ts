@@ -81,6 +81,9 @@ function normalizeBridge(
     for (const key of ["addr", "probe_addr"] as const) {
       if (isUnbracketedIpv6(tunnel[key])) warnings.push(bracketWarning(`${at}.tunnel_interfaces.${tunnelName}.${key}`, tunnel[key].text));
     }
+    if (tunnel.ipsec && top.collectors?.strongswan === undefined) {
+      problems.push(`${at}.tunnel_interfaces.${tunnelName}.ipsec: needs collectors.strongswan, which reads the CHILD_SA's state`);
+    }
     return {
       name: tunnelName,
       role: tunnel.role,
@@ -88,6 +91,7 @@ function normalizeBridge(
       probeAddr: tunnel.probe_addr,
       thresholdDown: tunnel.threshold_down,
       thresholdUp: tunnel.threshold_up,
+      ...(tunnel.ipsec ? { ipsec: tunnel.ipsec } : {}),
     };
   });
 

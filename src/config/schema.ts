@@ -22,7 +22,7 @@ import {
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
 import { checksSchema } from "../checks/schema.ts";
-import { collectorsSchema, textfilePathSchema } from "../collectors/schema.ts";
+import { collectorsSchema, ipsecTieSchema, textfilePathSchema } from "../collectors/schema.ts";
 import { dnsFailoverSchema } from "../dns/schema.ts";
 import { announceSchema } from "../announce/schema.ts";
 
@@ -138,6 +138,7 @@ const tunnelSchema = z
     probe_addr: hostPort({ description: "the far end's addr: where probes are sent" }),
     threshold_down: threshold("consecutive unanswered probes that take the tunnel down", defaults.thresholdDown),
     threshold_up: threshold("consecutive answered probes that bring the tunnel up", defaults.thresholdUp),
+    ipsec: ipsecTieSchema,
   })
   .meta({ type: "mapping", description: "one VPN tunnel, keyed by the interface carrying it" });
 

@@ -208,3 +208,31 @@ export function windowCounts(state: TunnelHealthState): { inFlight: number; retu
 }
 
 export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED, LATE, GRACE, IN_FLIGHT_LATE };
+
+/**
+ * What the IPsec collector says of the CHILD_SA carrying a tunnel (docs/collectors.md
+ * §IPsec-aware failover): installed, not, or not known (no such tie, or charon cannot be read).
+ */
+export type IpsecInput = "up" | "down" | "unknown";
+
+/**
+ * The tunnel's verdict with its IPsec state as an extra input: a CHILD_SA that is not installed
+ * makes the tunnel down at once, whatever its probes say (they would need threshold_down
+ * intervals to tell); up needs the probes too. Unknown leaves the probes alone, so a collector
+ * that cannot read charon never causes a failover.
+ */
+export function verdictWithIpsec(probes: TunnelVerdict, ipsec: IpsecInput): TunnelVerdict {
+  return ipsec === "down" ? "down" : probes;
+}
+
+/**
+ * The verdict to report after an event, if any: the combined verdict when it differs from the one
+ * reported last (none yet = undefined). Before the probes' first verdict only an IPsec "down"
+ * is a verdict (it needs no probes); "up" waits for the probes as before.
+ */
+export function verdictToReport(input: { probes: TunnelVerdict; probesDecided: boolean; ipsec: IpsecInput; reported: TunnelVerdict | undefined }): TunnelVerdict | undefined {
+  const combined = verdictWithIpsec(input.probes, input.ipsec);
+  const decided = input.probesDecided || input.ipsec === "down";
+  if (!decided || combined === input.reported) return undefined;
+  return combined;
+}

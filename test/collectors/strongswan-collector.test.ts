@@ -44,8 +44,8 @@ describe("strongSwan collector against a scripted charon", () => {
     });
     await charon.listen();
     registry = new Registry();
-    // A long interval: anything that changes within the test comes from events.
-    collectors = startCollectors({ collectors: { strongswan: { socketPath: charon.path, intervalMs: 60_000, timeoutMs: 1000 } } }, registry);
+    // A long interval: anything that changes within the test comes from events. The blog's names too.
+    collectors = startCollectors({ collectors: { compatNames: true, strongswan: { socketPath: charon.path, intervalMs: 60_000, timeoutMs: 1000 } } }, registry);
     await waitFor(async () => (await value(registry, "vpnham_collector_success", { collector: "strongswan" })) === 1, { timeoutMs: 3000, what: "first collection" });
   });
   after(async () => {
@@ -57,6 +57,8 @@ describe("strongSwan collector against a scripted charon", () => {
   test("an up tunnel on /metrics, checked by promtool", { skip: promtoolSkip }, async () => {
     assert.equal(await value(registry, "vpnham_ipsec_child_sa_up", net), 1);
     assert.equal(await value(registry, "vpnham_ipsec_child_sa_bytes_total", { ...net, direction: "in" }), 252);
+    assert.equal(await value(registry, "node_ipsec_peer_status", { peer: "10.98.0.2", name: "net" }), 1, "compat_names: remote_addrs of list-conns, the child");
+    assert.equal(await value(registry, "node_ipsec_peer_bytes_in", { peer: "10.98.0.2", name: "net" }), 252);
     const r = await run([promtool!, "check", "metrics"], { input: await registry.metrics() });
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
@@ -68,6 +70,7 @@ describe("strongSwan collector against a scripted charon", () => {
     await waitFor(async () => (await value(registry, "vpnham_ipsec_child_sa_up", net)) === 0, { timeoutMs: 2000, what: "child down" });
     assert.ok(performance.now() - started < 1000, "well before the 60 s interval");
     assert.equal(await value(registry, "vpnham_ipsec_ike_sa_up", { conn: "gw-a" }), 0);
+    assert.equal(await value(registry, "node_ipsec_peer_status", { peer: "10.98.0.2", name: "net" }), 0);
     assert.equal(await value(registry, "vpnham_ipsec_child_sa_bytes_total", { ...net, direction: "in" }), 252, "totals survive the SA");
     sas = [event("list-sa-event-after-ping.bin")];
     charon.clients[0]!.send({ type: PACKET.EVENT, name: "child-updown", message: event("child-updown-up.bin") });

@@ -24,6 +24,7 @@ function sa(uniqueid: string, spi: string, state: string, bytesIn: number, bytes
     uniqueid: "1",
     state: "ESTABLISHED",
     establishedSeconds: 10,
+    remoteHost: "10.98.0.2",
     children: [
       { name: "net", uniqueid, state, instance: `${uniqueid}/${spi}/x`, bytesIn, bytesOut, packetsIn: bytesIn / 84, packetsOut: bytesOut / 84, useInSeconds: 1, useOutSeconds: 2, installSeconds: 5 },
     ],
@@ -32,7 +33,7 @@ function sa(uniqueid: string, spi: string, state: string, bytesIn: number, bytes
 
 describe("strongSwan samples", () => {
   test("list-conn → expected connections and children", () => {
-    assert.deepEqual(conns, [{ conn: "gw-a", children: ["net"] }]);
+    assert.deepEqual(conns, [{ conn: "gw-a", children: ["net"], remoteAddrs: ["10.98.0.2"] }]);
   });
 
   test("list-sa (captured) → records with config-level names", () => {
@@ -40,6 +41,7 @@ describe("strongSwan samples", () => {
     assert.equal(ike?.conn, "gw-a");
     assert.equal(ike?.state, "ESTABLISHED");
     assert.equal(ike?.establishedSeconds, 1);
+    assert.equal(ike?.remoteHost, "10.98.0.2");
     assert.deepEqual(
       ike?.children.map((c) => [c.name, c.state, c.bytesIn, c.packetsIn, c.bytesOut, c.packetsOut, c.useInSeconds, c.installSeconds]),
       [["net", "INSTALLED", 252, 3, 252, 3, 0, 1]],

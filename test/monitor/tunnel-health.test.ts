@@ -6,9 +6,13 @@ import {
   initialTunnelHealth,
   probeSendFailed,
   replyReceived,
+  verdictToReport,
+  verdictWithIpsec,
   windowCounts,
   WINDOW_SLACK,
+  type IpsecInput,
   type TunnelHealthState,
+  type TunnelVerdict,
 } from "../../src/monitor/tunnel-health.ts";
 
 /**
@@ -167,5 +171,37 @@ describe("first verdict", () => {
       assert.equal(r.changed, undefined, "down → down is no change");
     }
     assert.deepEqual(firsts, [undefined, undefined, "down", undefined, undefined]);
+  });
+});
+
+describe("the IPsec state as an extra input (docs/collectors.md §IPsec-aware failover)", () => {
+  test("a CHILD_SA not installed is down at once; up needs the probes; unknown leaves the probes alone", () => {
+    const table: [TunnelVerdict, IpsecInput, TunnelVerdict][] = [
+      ["up", "up", "up"],
+      ["up", "down", "down"],
+      ["up", "unknown", "up"],
+      ["down", "up", "down"],
+      ["down", "down", "down"],
+      ["down", "unknown", "down"],
+    ];
+    for (const [probes, ipsec, expected] of table) assert.equal(verdictWithIpsec(probes, ipsec), expected, `${probes} + ${ipsec}`);
+  });
+
+  test("what to report: only changes; before the probes decide, only an IPsec down", () => {
+    const table: [probes: TunnelVerdict, decided: boolean, ipsec: IpsecInput, reported: TunnelVerdict | undefined, expected: TunnelVerdict | undefined][] = [
+      ["up", true, "down", "up", "down"], // the child-updown event: down before any probe fails
+      ["up", true, "down", "down", undefined], // already reported
+      ["up", true, "up", "down", "up"], // the SA is back and the probes never went down: up again
+      ["down", true, "up", "down", undefined], // the SA is back, the probes still down: wait for them
+      ["up", true, "unknown", "down", "up"], // charon unreadable: the probes decide
+      ["up", true, "unknown", "up", undefined],
+      ["down", false, "down", undefined, "down"], // at start, the SA is not up: down without waiting for probes
+      ["down", false, "up", undefined, undefined], // at start, the SA is up: the probes still decide
+      ["down", false, "unknown", undefined, undefined],
+      ["down", true, "unknown", undefined, "down"], // the probes' first verdict, as without IPsec
+    ];
+    for (const [probes, probesDecided, ipsec, reported, expected] of table) {
+      assert.equal(verdictToReport({ probes, probesDecided, ipsec, reported }), expected, JSON.stringify({ probes, probesDecided, ipsec, reported }));
+    }
   });
 });

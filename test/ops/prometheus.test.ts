@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parse, stringify } from "yaml";
-import { checkExpr, indexScrape } from "./promql.ts";
+import { Registry } from "prom-client";
+import { createCollectorMetrics } from "../../src/collectors/index.ts";
+import { checkExpr, indexDeclared, indexScrape } from "./promql.ts";
 import { binarySkip, examplesDir, fetchText, findTool, richScrapes, run, skipUnless, startPair, waitFor, type Pair } from "./support.ts";
 
 const dir = join(examplesDir, "prometheus");
@@ -47,6 +49,10 @@ describe("examples/prometheus", () => {
       "VpnhamPartnerUnreachable",
       "VpnhamHookFailed",
       "VpnhamProbeLoss",
+      "VpnhamIpsecTunnelDown",
+      "VpnhamIpsecIkeWithoutChild",
+      "VpnhamBgpPeerDown",
+      "VpnhamCollectorFailing",
     ]) {
       assert.ok(names.includes(wanted), `alert ${wanted} missing`);
     }
@@ -60,6 +66,16 @@ describe("examples/prometheus", () => {
       assert.ok(mine.some((c) => (c.exp_alerts ?? []).length > 0), `${alert}: no case where it fires`);
       assert.ok(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${alert}: no case where it stays silent`);
     }
+  });
+
+  test("the collector alerts name only series and labels the collectors declare", () => {
+    const collectors = new Registry();
+    createCollectorMetrics(collectors);
+    const index = indexDeclared(collectors.getMetricsAsArray().map((m) => ({ name: m.name, labelNames: (m as unknown as { labelNames: string[] }).labelNames })));
+    const group = rules.groups.find((g) => g.name === "vpnham-collectors");
+    assert.ok(group && group.rules.length >= 4);
+    for (const { alert, expr } of group.rules) assert.deepEqual(checkExpr(expr, index), [], `${alert}: ${expr}`);
+    assert.notDeepEqual(checkExpr("min without (afi) (vpnham_bgp_peer_state) == 0", index), [], "the checker sees a wrong label");
   });
 
   test("promtool check rules / check config / test rules pass", { skip: promtoolSkip }, async () => {
@@ -158,8 +174,12 @@ describe("examples/prometheus", () => {
       }
     });
 
-    test("every series and label the alert rules use exists in the scrape", () => {
-      const index = indexScrape(scrapes.join("\n"));
+    test("every series and label the alert rules use exists in the scrape (or, for the collectors', is declared)", () => {
+      // The pair runs no collectors: their families are checked against what vpnham declares.
+      const collectors = new Registry();
+      createCollectorMetrics(collectors);
+      const declared = collectors.getMetricsAsArray().map((m) => ({ name: m.name, labelNames: (m as unknown as { labelNames: string[] }).labelNames }));
+      const index = indexDeclared(declared, indexScrape(scrapes.join("\n")));
       for (const { alert, expr } of alerts) {
         const problems = checkExpr(expr, index);
         assert.deepEqual(problems, [], `${alert}: ${expr}`);

@@ -17,6 +17,19 @@ export function indexScrape(text: string): ScrapeIndex {
   return index;
 }
 
+/**
+ * Declared series (name → label names) as if scraped: for families a scrape of the test pair
+ * does not have, such as the collectors' (their series exist only where the daemons run).
+ */
+export function indexDeclared(metrics: readonly { name: string; labelNames: readonly string[] }[], into: ScrapeIndex = new Map()): ScrapeIndex {
+  for (const { name, labelNames } of metrics) {
+    const labels = into.get(name) ?? new Set<string>();
+    into.set(name, labels);
+    for (const label of labelNames) labels.add(label);
+  }
+  return into;
+}
+
 /** Labels Prometheus adds at scrape time (target labels of examples/prometheus/prometheus.yml). */
 export const TARGET_LABELS = new Set(["job", "instance", "side"]);
 

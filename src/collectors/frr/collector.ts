@@ -5,6 +5,7 @@
  */
 import { runCommand } from "../../hooks/run-command.ts";
 import type { FrrConfig } from "../schema.ts";
+import { bgpCompatFamilies, bgpCompatSamples } from "../compat.ts";
 import type { Collector, Sample } from "../types.ts";
 import { frrFamilies, frrSamples, parseBgpSummary } from "./samples.ts";
 
@@ -16,11 +17,11 @@ export function vtyshArgv(config: Pick<FrrConfig, "vtyshPath" | "vtySocket">): s
   return [config.vtyshPath, ...(config.vtySocket ? ["--vty_socket", config.vtySocket] : []), "-c", FRR_SUMMARY_COMMAND];
 }
 
-export function createFrrCollector(config: FrrConfig): Collector {
+export function createFrrCollector(config: FrrConfig, options: { compatNames?: boolean } = {}): Collector {
   const argv = vtyshArgv(config);
   return {
     name: "frr",
-    families: frrFamilies,
+    families: options.compatNames ? [...frrFamilies, ...bgpCompatFamilies] : frrFamilies,
     async collect(signal): Promise<readonly Sample[]> {
       const result = await runCommand(argv, {
         timeoutMs: config.timeoutMs,
@@ -43,7 +44,8 @@ export function createFrrCollector(config: FrrConfig): Collector {
       } catch {
         throw new Error(`vtysh answered no JSON: ${result.stdout.trim().slice(0, 120)}`);
       }
-      return frrSamples(parseBgpSummary(json));
+      const samples = frrSamples(parseBgpSummary(json));
+      return options.compatNames ? [...samples, ...bgpCompatSamples(samples)] : samples;
     },
   };
 }

@@ -8,14 +8,17 @@ import { logger } from "../../util/log.ts";
 import { newSection, type ViciSection } from "../../vici/message.ts";
 import { ViciSession } from "../../vici/session.ts";
 import type { StrongswanConfig } from "../schema.ts";
+import { ipsecCompatFamilies, ipsecCompatSamples } from "../compat.ts";
 import type { Collector, Sample } from "../types.ts";
 import { parseConns, parseSas } from "./parse.ts";
-import { emptyCounterState, strongswanFamilies, strongswanSamples } from "./samples.ts";
+import { emptyCounterState, peerAddresses, strongswanFamilies, strongswanSamples } from "./samples.ts";
 
 /** Push events that change what list-sas would answer. */
 export const STRONGSWAN_EVENTS = ["ike-updown", "child-updown", "ike-rekey", "child-rekey"] as const;
 
 export interface StrongswanCollectorOptions {
+  /** Also export the blog's node_ipsec_peer_* names (docs/collectors.md §Drop-in for the cron script). */
+  compatNames?: boolean;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
 }
@@ -49,7 +52,7 @@ export function createStrongswanCollector(config: StrongswanConfig, options: Str
 
   return {
     name: "strongswan",
-    families: strongswanFamilies,
+    families: options.compatNames ? [...strongswanFamilies, ...ipsecCompatFamilies] : strongswanFamilies,
     start(onRefresh) {
       refresh = onRefresh;
       session.start();
@@ -58,9 +61,13 @@ export function createStrongswanCollector(config: StrongswanConfig, options: Str
       const conn = await session.connection(signal);
       const conns = await conn.streamed("list-conns", "list-conn", newSection(), signal);
       const sas = await conn.streamed("list-sas", "list-sa", noblock(), signal);
-      const result = strongswanSamples(parseConns(conns.events), parseSas(sas.events), counters);
+      const connList = parseConns(conns.events);
+      const saList = parseSas(sas.events);
+      const result = strongswanSamples(connList, saList, counters);
       counters = result.state;
-      return result.samples;
+      if (!options.compatNames) return result.samples;
+      const peers = peerAddresses(connList, saList);
+      return [...result.samples, ...ipsecCompatSamples(result.samples, (conn) => peers.get(conn) ?? "")];
     },
     async stop() {
       refresh = () => {};

@@ -8,6 +8,8 @@ import { num, str, sub, subsections, type ViciSection } from "../../vici/message
 export interface ConnConfig {
   readonly conn: string;
   readonly children: readonly string[];
+  /** `remote_addrs` as configured (addresses, names, ranges or %any). */
+  readonly remoteAddrs: readonly string[];
 }
 
 export interface ChildSa {
@@ -34,6 +36,8 @@ export interface IkeSa {
   readonly state: string;
   /** Seconds since established; undefined while not established. */
   readonly establishedSeconds: number | undefined;
+  /** The peer's address as the IKE_SA uses it. */
+  readonly remoteHost: string | undefined;
   readonly children: readonly ChildSa[];
 }
 
@@ -42,7 +46,9 @@ export function parseConns(events: readonly ViciSection[]): ConnConfig[] {
   const out: ConnConfig[] = [];
   for (const event of events) {
     for (const [conn, body] of subsections(event)) {
-      out.push({ conn, children: subsections(sub(body, "children")).map(([child]) => child) });
+      const remote = body["remote_addrs"];
+      const remoteAddrs = Array.isArray(remote) ? remote.filter((a): a is string => typeof a === "string") : [];
+      out.push({ conn, children: subsections(sub(body, "children")).map(([child]) => child), remoteAddrs });
     }
   }
   return out;
@@ -59,6 +65,7 @@ export function parseSas(events: readonly ViciSection[]): IkeSa[] {
         uniqueid: str(body, "uniqueid") ?? "",
         state: str(body, "state") ?? "UNKNOWN",
         establishedSeconds: num(body, "established"),
+        remoteHost: str(body, "remote-host"),
         children,
       });
     }

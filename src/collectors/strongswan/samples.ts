@@ -35,8 +35,8 @@ const P = "vpnham_ipsec_";
 export const strongswanFamilies: readonly FamilyDef[] = [
   { name: `${P}ike_sa_up`, type: "gauge", labelNames: ["conn"], help: "1 when the connection has an established IKE_SA (ESTABLISHED or REKEYING), else 0; every connection charon has loaded is listed." },
   { name: `${P}ike_sa_age_seconds`, type: "gauge", labelNames: ["conn"], help: "Seconds since the connection's newest usable IKE_SA was established, at the last collection (absent while none is up)." },
-  { name: `${P}child_sa_up`, type: "gauge", labelNames: ["conn", "child"], help: "1 when the CHILD_SA carries traffic (INSTALLED, UPDATING or REKEYING), else 0; every child charon has loaded is listed." },
-  { name: `${P}child_sa_age_seconds`, type: "gauge", labelNames: ["conn", "child"], help: "Seconds since the child's newest usable CHILD_SA was installed, at the last collection (absent while none is up)." },
+  { name: `${P}child_sa_up`, type: "gauge", labelNames: ["conn", "child"], help: "1 when the CHILD_SA carries traffic (strongSwan: INSTALLED, UPDATING or REKEYING; libreswan: listed by trafficstatus), else 0; every expected child is listed." },
+  { name: `${P}child_sa_age_seconds`, type: "gauge", labelNames: ["conn", "child"], help: "Seconds since the child's newest usable CHILD_SA was installed (libreswan: its add_time), at the last collection (absent while none is up or unknown)." },
   { name: `${P}child_sa_idle_seconds`, type: "gauge", labelNames: ["conn", "child", "direction"], help: "Seconds since the last packet in (direction=in) or out (out) on any of the child's SAs, at the last collection (absent before the first packet)." },
   { name: `${P}child_sa_bytes_total`, type: "counter", labelNames: ["conn", "child", "direction"], help: "Bytes through the child's SAs by direction (in, out), summed over rekeys while vpnham runs." },
   { name: `${P}child_sa_packets_total`, type: "counter", labelNames: ["conn", "child", "direction"], help: "Packets through the child's SAs by direction (in, out), summed over rekeys while vpnham runs." },
@@ -72,6 +72,8 @@ const dropped = (now: Traffic, before: Traffic) =>
   now.bytesIn < before.bytesIn || now.bytesOut < before.bytesOut || now.packetsIn < before.packetsIn || now.packetsOut < before.packetsOut;
 
 const key = (...parts: string[]) => JSON.stringify(parts);
+/** The (conn, child) key of `accumulate`'s `keep` set and totals. */
+export const pairKey = (conn: string, child: string): string => key(conn, child);
 
 /** Totals per (conn, child) and the state for next time. `keep` = (conn, child) keys whose totals survive. */
 export function accumulate(state: CounterState, sas: readonly IkeSa[], keep: ReadonlySet<string>): { state: CounterState; totals: Map<string, Traffic> } {
@@ -100,6 +102,18 @@ export function accumulate(state: CounterState, sas: readonly IkeSa[], keep: Rea
   const totals = new Map<string, Traffic>();
   for (const pair of new Set([...gone.keys(), ...current.keys()])) totals.set(pair, add(gone.get(pair) ?? zero(), current.get(pair) ?? zero()));
   return { state: { gone, live }, totals };
+}
+
+/**
+ * The remote address per connection for the blog's `peer` label
+ * (docs/collectors.md §Drop-in for the cron script): `remote_addrs` as configured (stable across
+ * reconnects), else the address an IKE_SA of the connection uses, else "".
+ */
+export function peerAddresses(conns: readonly ConnConfig[], sas: readonly IkeSa[]): Map<string, string> {
+  const peers = new Map<string, string>();
+  for (const c of conns) if (c.remoteAddrs.length > 0) peers.set(c.conn, c.remoteAddrs.join(","));
+  for (const s of sas) if (!peers.has(s.conn) && s.remoteHost) peers.set(s.conn, s.remoteHost);
+  return peers;
 }
 
 const minOf = (values: readonly (number | undefined)[]): number | undefined => {
