@@ -9,6 +9,7 @@ import { formatDurationMs } from "./duration.ts";
 import type { BridgeConfig, Config, HookConfig, TunnelConfig } from "./model.ts";
 import { hookNames, type HookName } from "./placeholders.ts";
 import type { RawBridge, RawConfig } from "./schema.ts";
+import { normalizeAws } from "../cloud/schema.ts";
 
 export type KeyOrder = {
   /** Bridge names in YAML order. */
@@ -113,10 +114,11 @@ function normalizeBridge(
   }
 
   const bridgeActivate = raw.reconcile?.bridge_activate;
-  for (const cloud of ["aws", "gcp"] as const) {
-    if (bridgeActivate?.[cloud]) {
-      warnings.push(`${at}.reconcile.bridge_activate.${cloud}: cloud route updates are not implemented yet; only script runs`);
-    }
+  if (bridgeActivate?.gcp) {
+    warnings.push(`${at}.reconcile.bridge_activate.gcp: GCP route updates are not implemented yet; only script runs`);
+  }
+  if (bridgeActivate?.aws && bridgeActivate.aws.route_tables.length === 0) {
+    warnings.push(`${at}.reconcile.bridge_activate.aws.route_tables: empty; no route table will be updated`);
   }
 
   return {
@@ -150,7 +152,7 @@ function hooksOf(raw: RawBridge, top: RawConfig): Record<HookName, HookConfig> {
   if (activate?.reapply) hooks.bridge_activate.reapply = activate.reapply;
   if (activate?.aws || activate?.gcp) {
     hooks.bridge_activate.cloud = {
-      ...(activate.aws ? { aws: { timeoutMs: activate.aws.timeout, routeTables: activate.aws.route_tables } } : {}),
+      ...(activate.aws ? { aws: normalizeAws(activate.aws) } : {}),
       ...(activate.gcp
         ? {
             gcp: {

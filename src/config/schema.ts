@@ -22,6 +22,7 @@ import {
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
 import { checksSchema } from "../checks/schema.ts";
+import { awsSchema } from "../cloud/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -83,13 +84,6 @@ const reapplySchema = reapplyFields
     return initialDelayMs > 0 ? { initialDelayMs, maximumDelayMs, factor } : undefined;
   })
   .meta({ type: "mapping", description: "re-run the hook while still active: after initial_delay, then × factor up to maximum_delay (Go v0.0.18)" });
-
-const awsSchema = z
-  .strictObject({
-    timeout: duration({ minMs: 1, zeroIsDefault: true, default: defaults.cloudTimeout, meta: { description: "AWS API call timeout" } }),
-    route_tables: stringList(z.string(), { type: "list of strings", description: "route table ids to update" }),
-  })
-  .meta({ type: "mapping", description: "AWS route update (accepted for compatibility; not implemented yet)" });
 
 const gcpSchema = z
   .strictObject({

@@ -39,6 +39,11 @@ export interface JobContext {
   readonly onHookReport?: (bridge: string, report: HookRunReport) => void;
   /** Whether this daemon's bridge of that name is active now; undefined when none runs. */
   bridgeActive(bridge: string): boolean | undefined;
+  /**
+   * Whether the partner of this daemon's bridge of that name reports itself active in its
+   * latest status (undefined when the latest poll failed or no such bridge runs). Optional.
+   */
+  partnerActive?(bridge: string): boolean | undefined;
 }
 
 /**

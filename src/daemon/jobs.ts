@@ -11,10 +11,11 @@
  */
 import { BRIDGE_KEY_PREFIX, bridgeJob } from "../bridge/job.ts";
 import { checksJob } from "../checks/job.ts";
+import { cloudJob } from "../cloud/job.ts";
 import type { Config } from "../config/index.ts";
 import type { ComponentSpec, Job, JobContext } from "./component.ts";
 
-export const jobs: readonly Job[] = [bridgeJob, checksJob];
+export const jobs: readonly Job[] = [bridgeJob, checksJob, cloudJob];
 
 /** Sets up every job once; the function returned lists the components a config wants, job by job. */
 export function componentSpecsFor(context: JobContext, registry: readonly Job[] = jobs): (config: Config) => ComponentSpec[] {

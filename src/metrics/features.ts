@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import { checkMetrics } from "../checks/metrics.ts";
+import { cloudMetrics } from "../cloud/metrics.ts";
 import { createControlMetrics } from "../control/metrics.ts";
 import { createReconcileMetrics } from "../reconcile/metrics.ts";
 
@@ -7,4 +8,4 @@ import { createReconcileMetrics } from "../reconcile/metrics.ts";
  * Series that features register on the daemon's registry next to the core's
  * (createMetrics). Listed here so the generated docs/metrics.md shows them all.
  */
-export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [createControlMetrics, createReconcileMetrics, checkMetrics];
+export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [createControlMetrics, createReconcileMetrics, checkMetrics, cloudMetrics];

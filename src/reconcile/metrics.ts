@@ -33,3 +33,18 @@ export function createReconcileMetrics(registry: Registry) {
 }
 
 export type ReconcileMetrics = ReturnType<typeof createReconcileMetrics>;
+
+const byRegistry = new WeakMap<Registry, ReconcileMetrics>();
+
+/**
+ * The series of a registry, created on first use: every job that reconciles (cloud routes,
+ * DNS, BGP announce) shares one set per daemon registry, as the names may be registered once.
+ */
+export function reconcileMetricsFor(registry: Registry): ReconcileMetrics {
+  let metrics = byRegistry.get(registry);
+  if (!metrics) {
+    metrics = createReconcileMetrics(registry);
+    byRegistry.set(registry, metrics);
+  }
+  return metrics;
+}
