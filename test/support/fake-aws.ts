@@ -43,10 +43,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function listen(server: Server, host: string): Promise<number> {
+function listen(server: Server, host: string, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
 
@@ -109,9 +109,10 @@ export class FakeEc2 {
     return this.calls.filter((c) => c.action !== "DescribeRouteTables");
   }
 
-  async start(): Promise<this> {
+  /** On `port` (0: any free one). */
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
-    this.url = `http://${this.host}:${await listen(this.server, this.host)}/`;
+    this.url = `http://${this.host}:${await listen(this.server, this.host, port)}/`;
     return this;
   }
 
@@ -227,9 +228,10 @@ export class FakeImds {
 
   constructor(private readonly ec2: FakeEc2 | undefined, readonly host = "127.0.0.1") {}
 
-  async start(): Promise<this> {
+  /** On `port` (0: any free one). */
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
-    this.url = `http://${this.host}:${await listen(this.server, this.host)}`;
+    this.url = `http://${this.host}:${await listen(this.server, this.host, port)}`;
     return this;
   }
 

@@ -5,7 +5,8 @@
  * used: instances that enforce v2 refuse it, and v2 is what SSRF protections rely on.
  */
 import { RetryableError } from "../../reconcile/action.ts";
-import type { HttpFetch } from "../http.ts";
+import { HttpTransportError, type HttpFetch, type HttpRequest, type HttpResponse } from "../http.ts";
+import { errorMessage } from "../../util/errors.ts";
 
 export const imdsTokenPath = "/latest/api/token";
 export const imdsTokenTtlHeader = "x-aws-ec2-metadata-token-ttl-seconds";
@@ -35,13 +36,22 @@ export function createImdsClient(options: ImdsOptions): ImdsClient {
   const now = options.now ?? Date.now;
   const ttlSeconds = options.tokenTtlSeconds ?? 21_600;
   let token: { value: string; fetchedAtMs: number; ttlSeconds: number } | undefined;
+  // Say "IMDS" in transport errors: "connect ECONNREFUSED 169.254.169.254:80" alone puzzles.
+  const fetch = async (request: HttpRequest): Promise<HttpResponse> => {
+    try {
+      return await options.fetch(request);
+    } catch (error) {
+      if (error instanceof HttpTransportError) throw new HttpTransportError(`IMDS (is this an EC2 instance?): ${errorMessage(error)}`);
+      throw error;
+    }
+  };
 
   const fail = (what: string, status: number): Error =>
     status >= 500 || status === 429 ? new RetryableError(`IMDS ${what}: HTTP ${status}`) : new Error(`IMDS ${what}: HTTP ${status}`);
 
   async function fetchToken(signal: AbortSignal): Promise<string> {
     const fetchedAtMs = now();
-    const res = await options.fetch({ method: "PUT", url: `${options.endpoint}${imdsTokenPath}`, headers: { [imdsTokenTtlHeader]: String(ttlSeconds) }, signal, maxBodyBytes: 4096 });
+    const res = await fetch({ method: "PUT", url: `${options.endpoint}${imdsTokenPath}`, headers: { [imdsTokenTtlHeader]: String(ttlSeconds) }, signal, maxBodyBytes: 4096 });
     if (res.status !== 200 || res.body.trim() === "") throw fail("token", res.status);
     // The service may grant a shorter life than asked for; it says so in the same header.
     const granted = Number(res.headers[imdsTokenTtlHeader]);
@@ -54,7 +64,7 @@ export function createImdsClient(options: ImdsOptions): ImdsClient {
       const url = `${options.endpoint}${path.startsWith("/") ? path : `/latest/meta-data/${path}`}`;
       for (let attempt = 1; ; attempt++) {
         const value = token && !tokenStale(token.fetchedAtMs, token.ttlSeconds, now()) ? token.value : await fetchToken(signal);
-        const res = await options.fetch({ method: "GET", url, headers: { [imdsTokenHeader]: value }, signal, maxBodyBytes: 256 * 1024 });
+        const res = await fetch({ method: "GET", url, headers: { [imdsTokenHeader]: value }, signal, maxBodyBytes: 256 * 1024 });
         if (res.status === 200) return res.body;
         if (res.status === 404) return undefined;
         if (res.status === 401 && attempt === 1) {
