@@ -276,7 +276,7 @@ export class FakeImds {
     if (m === "iam/security-credentials/") return this.role ? send(200, this.role) : send(404);
     if (this.role && m === `iam/security-credentials/${this.role}`) {
       this.credentialsIssued++;
-      const id = `ASIA${String(this.credentialsIssued).padStart(12, "0")}`;
+      const id = `ASIA${randomUUID().replace(/-/g, "").slice(0, 16).toUpperCase()}`; // unique across fakes sharing one EC2
       const secret = randomUUID();
       const sessionToken = `session-${randomUUID()}`;
       const expiresAtMs = Date.now() + this.credentialLifetimeMs;
