@@ -1,8 +1,9 @@
 /**
- * The EC2 instance metadata service, version 2 only (docs/cloud-routes.md §Credentials and
- * metadata): a session token from `PUT /latest/api/token`, kept until shortly before its TTL
- * ends and fetched again on a 401; `GET /latest/meta-data/…` with it. IMDSv1 (no token) is never
- * used: instances that enforce v2 refuse it, and v2 is what SSRF protections rely on.
+ * The EC2 instance metadata service, version 2 only
+ * (docs/cloud-routes.md §Credentials and metadata): a session token from
+ * `PUT /latest/api/token`, kept until shortly before its TTL ends and fetched again on a 401;
+ * `GET /latest/meta-data/…` with it. IMDSv1 (no token) is never used: instances that enforce
+ * v2 refuse it, and v2 is what SSRF protections rely on.
  */
 import { RetryableError } from "../../reconcile/action.ts";
 import { HttpTransportError, type HttpFetch, type HttpRequest, type HttpResponse } from "../http.ts";
