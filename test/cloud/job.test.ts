@@ -283,3 +283,11 @@ metrics: { listen_addr: 127.0.0.1:8000 }
 `), /route_tables.*rtb-/s);
   });
 });
+
+test("examples/aws.yaml loads without warnings on a host with its interfaces", async () => {
+  const { readFileSync } = await import("node:fs");
+  const text = readFileSync(new URL("../../examples/aws.yaml", import.meta.url), "utf8");
+  const { config, warnings } = parseConfigWith(text, { interfaceNames: new Set(["eth0", "eth1", "eth2"]) });
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(config.bridges[0]!.hooks.bridge_activate!.cloud!.aws!.routeTables, ["rtb-0a1b2c3d4e5f60718", "rtb-0f1e2d3c4b5a69870"]);
+});
