@@ -5,6 +5,7 @@
  * stops being active the loops stop (the partner takes over; nothing is removed). Nothing here
  * reaches the cloud before the first activation, and then only lazily (context.ts).
  */
+import { readFileSync } from "node:fs";
 import type { Config } from "../config/index.ts";
 import type { Component, ComponentSpec, Job, JobContext } from "../daemon/component.ts";
 import { startReconcileLoop, type ReconcileLoop, type ReconcileStatus } from "../reconcile/engine.ts";
@@ -18,7 +19,8 @@ import { destinationsOf, type Destination } from "./aws/plan.ts";
 import { AWS_ROUTE_KIND, awsTableReconciler } from "./aws/reconciler.ts";
 import type { Env } from "./aws/settings.ts";
 import { decideClaim, initialClaimState, type ClaimState } from "./claim.ts";
-import { createHttpClient, type HttpFetch } from "./http.ts";
+import { createHttpClient, type HttpClientOptions, type HttpFetch } from "./http.ts";
+import { proxySettings, type ProxySettings } from "./proxy.ts";
 import { cloudMetrics, removeCloudSeries } from "./metrics.ts";
 import type { CloudAws } from "./schema.ts";
 
@@ -88,7 +90,8 @@ export class AwsRoutesComponent implements Component {
   }
 
   async start(): Promise<void> {
-    const fetch = this.options.fetch ?? (this.http = createHttpClient()).fetch;
+    const env = this.options.env ?? process.env;
+    const fetch = this.options.fetch ?? (this.http = createHttpClient(this.httpOptions(env))).fetch;
     const { aws } = this.settings;
     this.aws = createAwsContext({
       places: {
@@ -98,13 +101,32 @@ export class AwsRoutesComponent implements Component {
       },
       ...(aws.networkInterfaceId ? { networkInterfaceId: aws.networkInterfaceId } : {}),
       interfaces: this.settings.interfaces,
-      env: this.options.env ?? process.env,
+      env,
       fetch,
       ...(this.options.localAddresses ? { localAddresses: this.options.localAddresses } : {}),
     });
     cloudMetrics(this.context.metrics.registry).tablesHeld.set(this.labels, 0);
     this.watch = setInterval(() => this.check(), this.options.watchIntervalMs ?? 100);
     this.check();
+  }
+
+  /** Proxy and extra CA from the environment (docs/cloud-routes.md §Endpoints); a bad one is logged, not fatal. */
+  private httpOptions(env: Env): HttpClientOptions {
+    let proxy: ProxySettings | undefined;
+    let ca: Buffer | undefined;
+    try {
+      proxy = proxySettings(env);
+    } catch (error) {
+      this.log.error(`${errorMessage(error)}; going without a proxy`);
+    }
+    if (env.AWS_CA_BUNDLE) {
+      try {
+        ca = readFileSync(env.AWS_CA_BUNDLE);
+      } catch (error) {
+        this.log.error(`AWS_CA_BUNDLE ${env.AWS_CA_BUNDLE}: ${errorMessage(error)}; using the default trust store`);
+      }
+    }
+    return { ...(proxy ? { proxy } : {}), ...(ca ? { ca } : {}) };
   }
 
   /** Start or stop the loops as the bridge's state says; never throws (a timer calls it). */

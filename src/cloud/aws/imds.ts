@@ -40,7 +40,7 @@ export function createImdsClient(options: ImdsOptions): ImdsClient {
   // Say "IMDS" in transport errors: "connect ECONNREFUSED 169.254.169.254:80" alone puzzles.
   const fetch = async (request: HttpRequest): Promise<HttpResponse> => {
     try {
-      return await options.fetch(request);
+      return await options.fetch({ ...request, direct: true });
     } catch (error) {
       if (error instanceof HttpTransportError) throw new HttpTransportError(`IMDS (is this an EC2 instance?): ${errorMessage(error)}`);
       throw error;
