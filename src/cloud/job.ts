@@ -1,9 +1,10 @@
 /**
  * Cloud route tables as a job (src/daemon/jobs.ts; docs/cloud-routes.md): one component per
- * bridge and cloud, key `cloud:<bridge>/aws`. While the daemon's bridge is active, one reconcile
- * loop per route table points every destination at this host and repairs drift; when the bridge
- * stops being active the loops stop (the partner takes over; nothing is removed). Nothing here
- * reaches the cloud before the first activation, and then only lazily (context.ts).
+ * bridge and cloud, key `cloud:<bridge>/aws` or `cloud:<bridge>/gcp`. While the daemon's bridge
+ * is active, one reconcile loop per target (AWS: per route table; GCP: the bridge's routes)
+ * points every destination at this host and repairs drift; when the bridge stops being active the
+ * loops stop (the partner takes over; nothing is removed). Nothing here reaches the cloud before
+ * the first activation, and then only lazily (providers.ts).
  */
 import { readFileSync } from "node:fs";
 import type { Config } from "../config/index.ts";
@@ -13,26 +14,30 @@ import { reconcileMetricsFor } from "../reconcile/metrics.ts";
 import type { RetryPolicy } from "../reconcile/retry.ts";
 import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
-import { createAwsContext, type AwsContext } from "./aws/context.ts";
 import type { LocalAddresses } from "./aws/eni.ts";
 import { destinationsOf, type Destination } from "./aws/plan.ts";
-import { AWS_ROUTE_KIND, awsTableReconciler } from "./aws/reconciler.ts";
 import type { Env } from "./aws/settings.ts";
 import { decideClaim, initialClaimState, type ClaimState } from "./claim.ts";
 import { createHttpClient, type HttpClientOptions, type HttpFetch } from "./http.ts";
 import { proxySettings, type ProxySettings } from "./proxy.ts";
 import { cloudMetrics, removeCloudSeries } from "./metrics.ts";
-import type { CloudAws } from "./schema.ts";
+import { awsProvider, gcpProvider, type CloudName, type CloudProvider, type CloudTiming, type ProviderInput } from "./providers.ts";
+import type { CloudAws, CloudGcp } from "./schema.ts";
 
 export const CLOUD_KEY_PREFIX = "cloud:";
 
-export interface AwsRoutesSettings {
+interface CommonSettings {
   readonly bridge: string;
   readonly role: "active" | "standby";
   readonly peerCidrs: readonly string[];
   /** bridge_interface, then secondary_interfaces. */
   readonly interfaces: readonly string[];
+}
+export interface AwsRoutesSettings extends CommonSettings {
   readonly aws: CloudAws;
+}
+export interface GcpRoutesSettings extends CommonSettings {
+  readonly gcp: CloudGcp;
 }
 
 /** What tests (and the bench) replace; the daemon uses the defaults. */
@@ -43,63 +48,66 @@ export interface CloudJobOptions {
   readonly watchIntervalMs?: number;
   readonly localAddresses?: (ifname: string) => LocalAddresses;
   readonly retry?: RetryPolicy;
+  /** GCP Operation polling; default 500 ms. */
+  readonly pollIntervalMs?: number;
 }
 
 interface TableRun {
-  readonly routeTableId: string;
-  readonly loop: ReconcileLoop<readonly Destination[]>;
+  readonly name: string;
+  readonly loop: ReconcileLoop<unknown>;
   claim: ClaimState;
   hold?: string;
 }
 
-export interface AwsRoutesStatus {
-  readonly cloud: "aws";
+export interface CloudRoutesStatus {
+  readonly cloud: CloudName;
   readonly bridge: string;
   readonly active: boolean;
+  /** AWS: region, endpoint, networkInterfaces, credentials; GCP: project, instance, networks. */
+  readonly [found: string]: unknown;
+  /** By route table (AWS) or `routes` (GCP). */
+  readonly tables: Record<string, Partial<ReconcileStatus> & { hold?: string }>;
+}
+/** The AWS component's status, with the fields it fills. */
+export type AwsRoutesStatus = CloudRoutesStatus & {
   readonly region?: string;
   readonly endpoint?: string;
   readonly networkInterfaces?: ReadonlyArray<{ interface: string; eni: string; vpcId?: string }>;
   readonly credentials?: string;
-  readonly tables: Record<string, Partial<ReconcileStatus> & { hold?: string }>;
-}
+};
 
-export class AwsRoutesComponent implements Component {
+/** One bridge's routes in one cloud: the loops while the bridge is active. */
+export class CloudRoutesComponent implements Component {
   readonly key: string;
   private readonly log;
   private readonly labels;
   private readonly destinations: Destination[];
   private http: ReturnType<typeof createHttpClient> | undefined;
-  private aws: AwsContext | undefined;
+  private provider: CloudProvider | undefined;
   private watch: ReturnType<typeof setInterval> | undefined;
   private runs: TableRun[] | undefined;
   private readonly stopping = new Set<Promise<void>>();
 
   constructor(
-    readonly settings: AwsRoutesSettings,
+    readonly settings: CommonSettings,
+    private readonly cloud: CloudName,
+    private readonly timing: CloudTiming & { routeTables?: readonly string[] },
+    private readonly makeProvider: (input: ProviderInput) => CloudProvider,
     private readonly context: JobContext,
     private readonly options: CloudJobOptions,
   ) {
-    this.key = `${CLOUD_KEY_PREFIX}${settings.bridge}/aws`;
-    this.log = logger.withTag(`cloud ${settings.bridge}/aws`);
-    this.labels = { bridge: settings.bridge, cloud: "aws" };
+    this.key = `${CLOUD_KEY_PREFIX}${settings.bridge}/${cloud}`;
+    this.log = logger.withTag(`cloud ${settings.bridge}/${cloud}`);
+    this.labels = { bridge: settings.bridge, cloud };
     this.destinations = destinationsOf(settings.peerCidrs);
-  }
-
-  private target(routeTableId: string): string {
-    return `${this.settings.bridge}/${routeTableId}`;
   }
 
   async start(): Promise<void> {
     const env = this.options.env ?? process.env;
     const fetch = this.options.fetch ?? (this.http = createHttpClient(this.httpOptions(env))).fetch;
-    const { aws } = this.settings;
-    this.aws = createAwsContext({
-      places: {
-        ...(aws.region ? { region: aws.region } : {}),
-        ...(aws.endpoint ? { endpoint: aws.endpoint } : {}),
-        ...(aws.metadataEndpoint ? { metadataEndpoint: aws.metadataEndpoint } : {}),
-      },
-      ...(aws.networkInterfaceId ? { networkInterfaceId: aws.networkInterfaceId } : {}),
+    this.provider = this.makeProvider({
+      bridge: this.settings.bridge,
+      destinations: this.destinations,
       interfaces: this.settings.interfaces,
       env,
       fetch,
@@ -141,49 +149,44 @@ export class AwsRoutesComponent implements Component {
   }
 
   private activate(): void {
-    const { aws } = this.settings;
+    const timing = this.timing;
+    const provider = this.provider!;
     const metrics = cloudMetrics(this.context.metrics.registry);
-    this.log.info(`bridge active: pointing ${this.destinations.length} destination(s) in ${aws.routeTables.length} route table(s) at this host`, {
-      tables: aws.routeTables,
+    this.log.info(`bridge active: pointing ${this.destinations.length} destination(s) at this host`, {
+      targets: provider.targets.map((t) => t.name),
       destinations: this.settings.peerCidrs,
       dry_run: this.context.dryRun,
     });
-    this.runs = aws.routeTables.map((routeTableId) => {
-      const run: Partial<TableRun> & { claim: ClaimState } = { routeTableId, claim: initialClaimState };
-      const reconciler = awsTableReconciler({
-        routeTableId,
-        target: this.target(routeTableId),
-        aws: this.aws!,
-        destinations: this.destinations,
-        decide: (view) => {
-          const wasHolding = run.claim.holding;
-          const decision = decideClaim(run.claim, view, {
-            configuredActive: this.settings.role === "active",
-            partnerActive: this.context.partnerActive?.(this.settings.bridge),
-            nowMs: Date.now(),
-            driftIntervalMs: aws.driftIntervalMs,
-            maxHoldMs: aws.partnerClaimHoldMaxMs,
-          });
-          run.claim = decision.state;
-          const hold = decision.claim ? undefined : decision.reason;
-          if (decision.conflict) {
-            metrics.conflicts.inc(this.labels);
-            this.log.warn(`${routeTableId}: ${decision.reason}`, { route_table: routeTableId });
-          } else if (hold !== undefined && hold.split(";")[0] !== run.hold?.split(";")[0]) this.log.info(`${routeTableId}: ${hold}`, { route_table: routeTableId });
-          run.hold = hold;
-          if (wasHolding !== decision.state.holding) this.publishHeld();
-          return decision;
-        },
+    this.runs = provider.targets.map((target) => {
+      const run: Partial<TableRun> & { claim: ClaimState; hold?: string } = { name: target.name, claim: initialClaimState };
+      const reconciler = target.reconciler((view) => {
+        const wasHolding = run.claim.holding;
+        const decision = decideClaim(run.claim, view, {
+          configuredActive: this.settings.role === "active",
+          partnerActive: this.context.partnerActive?.(this.settings.bridge),
+          nowMs: Date.now(),
+          driftIntervalMs: timing.driftIntervalMs,
+          maxHoldMs: timing.partnerClaimHoldMaxMs,
+        });
+        run.claim = decision.state;
+        const hold = decision.claim ? undefined : decision.reason;
+        if (decision.conflict) {
+          metrics.conflicts.inc(this.labels);
+          this.log.warn(`${target.name}: ${decision.reason}`, { target: target.name });
+        } else if (hold !== undefined && hold.split(";")[0] !== run.hold?.split(";")[0]) this.log.info(`${target.name}: ${hold}`, { target: target.name });
+        run.hold = hold;
+        if (wasHolding !== decision.state.holding) this.publishHeld();
+        return decision;
       });
       const loop = startReconcileLoop(reconciler, {
         dryRun: this.context.dryRun,
-        callTimeoutMs: aws.timeoutMs,
-        driftIntervalMs: aws.driftIntervalMs,
+        callTimeoutMs: timing.timeoutMs,
+        driftIntervalMs: timing.driftIntervalMs,
         metrics: reconcileMetricsFor(this.context.metrics.registry),
         ...(this.options.retry ? { retry: this.options.retry } : {}),
       });
       const full = Object.assign(run, { loop }) as TableRun;
-      loop.setDesired(this.destinations);
+      loop.setDesired(target.desired);
       return full;
     });
   }
@@ -216,25 +219,43 @@ export class AwsRoutesComponent implements Component {
     this.deactivate("stopping");
     await Promise.all([...this.stopping]);
     this.http?.close();
-    removeCloudSeries(cloudMetrics(this.context.metrics.registry), reconcileMetricsFor(this.context.metrics.registry), this.labels, AWS_ROUTE_KIND, this.settings.aws.routeTables.map((t) => this.target(t)));
+    if (this.provider) {
+      const { kind, targets } = this.provider;
+      removeCloudSeries(cloudMetrics(this.context.metrics.registry), reconcileMetricsFor(this.context.metrics.registry), this.labels, kind, targets.map((t) => t.target));
+    }
   }
 
-  status(): AwsRoutesStatus {
-    const known = this.aws?.known() ?? {};
-    const tables: AwsRoutesStatus["tables"] = {};
-    for (const routeTableId of this.settings.aws.routeTables) {
-      const run = this.runs?.find((r) => r.routeTableId === routeTableId);
-      tables[routeTableId] = run ? { ...run.loop.status(), ...(run.hold ? { hold: run.hold } : {}) } : {};
+  status(): CloudRoutesStatus {
+    const tables: CloudRoutesStatus["tables"] = {};
+    for (const target of this.provider?.targets ?? []) {
+      const run = this.runs?.find((r) => r.name === target.name);
+      tables[target.name] = run ? { ...run.loop.status(), ...(run.hold ? { hold: run.hold } : {}) } : {};
     }
-    return {
-      cloud: "aws",
-      bridge: this.settings.bridge,
-      active: this.runs !== undefined,
-      ...(known.region ? { region: known.region, endpoint: known.endpoint } : {}),
-      ...(known.enis ? { networkInterfaces: known.enis } : {}),
-      ...(known.credentials ? { credentials: known.credentials } : {}),
-      tables,
-    };
+    return { cloud: this.cloud, bridge: this.settings.bridge, active: this.runs !== undefined, ...(this.provider?.known() ?? {}), tables };
+  }
+}
+
+export class AwsRoutesComponent extends CloudRoutesComponent {
+  constructor(
+    override readonly settings: AwsRoutesSettings,
+    context: JobContext,
+    options: CloudJobOptions,
+  ) {
+    super(settings, "aws", settings.aws, (input) => awsProvider(settings.aws, input), context, options);
+  }
+
+  override status(): AwsRoutesStatus {
+    return super.status();
+  }
+}
+
+export class GcpRoutesComponent extends CloudRoutesComponent {
+  constructor(
+    override readonly settings: GcpRoutesSettings,
+    context: JobContext,
+    options: CloudJobOptions,
+  ) {
+    super(settings, "gcp", settings.gcp, (input) => gcpProvider(settings.gcp, { ...input, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) }), context, options);
   }
 }
 
@@ -243,16 +264,23 @@ export function makeCloudJob(options: CloudJobOptions = {}): Job {
   return (context: JobContext) =>
     (config: Config): ComponentSpec[] =>
       config.bridges.flatMap((bridge) => {
-        const aws = bridge.hooks.bridge_activate?.cloud?.aws;
-        if (!aws || aws.routeTables.length === 0) return [];
-        const settings: AwsRoutesSettings = {
+        const cloud = bridge.hooks.bridge_activate?.cloud;
+        const common: CommonSettings = {
           bridge: bridge.name,
           role: bridge.role,
           peerCidrs: bridge.peerCidrs,
           interfaces: [bridge.bridgeInterface, ...bridge.secondaryInterfaces],
-          aws,
         };
-        return [{ key: `${CLOUD_KEY_PREFIX}${bridge.name}/aws`, settings, create: () => new AwsRoutesComponent(settings, context, options) }];
+        const specs: ComponentSpec[] = [];
+        if (cloud?.aws && cloud.aws.routeTables.length > 0) {
+          const settings: AwsRoutesSettings = { ...common, aws: cloud.aws };
+          specs.push({ key: `${CLOUD_KEY_PREFIX}${bridge.name}/aws`, settings, create: () => new AwsRoutesComponent(settings, context, options) });
+        }
+        if (cloud?.gcp) {
+          const settings: GcpRoutesSettings = { ...common, gcp: cloud.gcp };
+          specs.push({ key: `${CLOUD_KEY_PREFIX}${bridge.name}/gcp`, settings, create: () => new GcpRoutesComponent(settings, context, options) });
+        }
+        return specs;
       });
 }
 

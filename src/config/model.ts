@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { hookNames } from "./placeholders.ts";
 import type { ChecksConfig } from "../checks/schema.ts";
-import type { CloudAws } from "../cloud/schema.ts";
+import type { CloudAws, CloudGcp } from "../cloud/schema.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -29,14 +29,7 @@ export const reapplyModel = z.object({
 export const cloudModel = z.object({
   /** docs/cloud-routes.md; src/cloud/schema.ts */
   aws: z.custom<CloudAws>().optional(),
-  gcp: z
-    .object({
-      routeIdPrefix: z.string().optional(),
-      routePriority: z.number().int(),
-      routeTags: z.array(z.string()),
-      timeoutMs: z.number(),
-    })
-    .optional(),
+  gcp: z.custom<CloudGcp>().optional(),
 });
 
 export const hookModel = z.object({
@@ -44,7 +37,7 @@ export const hookModel = z.object({
   commands: z.array(z.array(z.string()).min(1)),
   /** Present only when enabled (initial delay > 0). */
   reapply: reapplyModel.optional(),
-  /** Cloud route updates (bridge_activate only): AWS implemented (docs/cloud-routes.md), GCP accepted, not implemented yet. */
+  /** Cloud route updates (bridge_activate only; docs/cloud-routes.md). */
   cloud: cloudModel.optional(),
 });
 

@@ -9,7 +9,7 @@ import { formatDurationMs } from "./duration.ts";
 import type { BridgeConfig, Config, HookConfig, TunnelConfig } from "./model.ts";
 import { hookNames, type HookName } from "./placeholders.ts";
 import type { RawBridge, RawConfig } from "./schema.ts";
-import { normalizeAws } from "../cloud/schema.ts";
+import { normalizeAws, normalizeGcp } from "../cloud/schema.ts";
 
 export type KeyOrder = {
   /** Bridge names in YAML order. */
@@ -114,9 +114,6 @@ function normalizeBridge(
   }
 
   const bridgeActivate = raw.reconcile?.bridge_activate;
-  if (bridgeActivate?.gcp) {
-    warnings.push(`${at}.reconcile.bridge_activate.gcp: GCP route updates are not implemented yet; only script runs`);
-  }
   if (bridgeActivate?.aws && bridgeActivate.aws.route_tables.length === 0) {
     warnings.push(`${at}.reconcile.bridge_activate.aws.route_tables: empty; no route table will be updated`);
   }
@@ -153,16 +150,7 @@ function hooksOf(raw: RawBridge, top: RawConfig): Record<HookName, HookConfig> {
   if (activate?.aws || activate?.gcp) {
     hooks.bridge_activate.cloud = {
       ...(activate.aws ? { aws: normalizeAws(activate.aws) } : {}),
-      ...(activate.gcp
-        ? {
-            gcp: {
-              ...(activate.gcp.route_id_prefix === undefined ? {} : { routeIdPrefix: activate.gcp.route_id_prefix }),
-              routePriority: activate.gcp.route_priority,
-              routeTags: activate.gcp.route_tags,
-              timeoutMs: activate.gcp.timeout,
-            },
-          }
-        : {}),
+      ...(activate.gcp ? { gcp: normalizeGcp(activate.gcp) } : {}),
     };
   }
   const interfaceReapply = reconcile?.interface_activate?.reapply;

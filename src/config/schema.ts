@@ -22,7 +22,7 @@ import {
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
 import { checksSchema } from "../checks/schema.ts";
-import { awsSchema } from "../cloud/schema.ts";
+import { awsSchema, gcpSchema } from "../cloud/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -34,8 +34,6 @@ export const defaults = {
   latencyBucketsCount: 33,
   maxLatencyUs: 1_000_000,
   reapplyFactor: 2,
-  cloudTimeout: "15s",
-  gcpRoutePriority: 1000,
 } as const;
 
 const hookDescriptions: Record<HookName, string> = {
@@ -84,15 +82,6 @@ const reapplySchema = reapplyFields
     return initialDelayMs > 0 ? { initialDelayMs, maximumDelayMs, factor } : undefined;
   })
   .meta({ type: "mapping", description: "re-run the hook while still active: after initial_delay, then × factor up to maximum_delay (Go v0.0.18)" });
-
-const gcpSchema = z
-  .strictObject({
-    route_id_prefix: z.string().optional().meta({ type: "string", default: "vpnham-<bridge>", description: "prefix of route ids" }),
-    route_priority: integer({ meta: { description: "route priority" }, default: defaults.gcpRoutePriority, min: 0, max: 4294967295 }),
-    route_tags: stringList(z.string(), { type: "list of strings", description: "network tags of the routes" }),
-    timeout: duration({ minMs: 1, zeroIsDefault: true, default: defaults.cloudTimeout, meta: { description: "GCP API call timeout" } }),
-  })
-  .meta({ type: "mapping", description: "GCP route update (accepted for compatibility; not implemented yet)" });
 
 const script = (hook: HookName) => commands(hook, { description: "commands to run (overrides default_scripts)" }).optional();
 const hookMeta = (hook: HookName) => ({ type: "mapping", description: hookDescriptions[hook] });
