@@ -21,8 +21,8 @@ import { decideClaim, initialClaimState, type ClaimState } from "./claim.ts";
 import { createHttpClient, type HttpClientOptions, type HttpFetch } from "./http.ts";
 import { proxySettings, type ProxySettings } from "./proxy.ts";
 import { cloudMetrics, removeCloudSeries } from "./metrics.ts";
-import { awsProvider, gcpProvider, type CloudName, type CloudProvider, type CloudTiming, type ProviderInput } from "./providers.ts";
-import type { CloudAws, CloudGcp } from "./schema.ts";
+import { awsProvider, azureProvider, gcpProvider, type CloudName, type CloudProvider, type CloudTiming, type ProviderInput } from "./providers.ts";
+import type { CloudAws, CloudAzure, CloudGcp } from "./schema.ts";
 
 export const CLOUD_KEY_PREFIX = "cloud:";
 
@@ -39,6 +39,9 @@ export interface AwsRoutesSettings extends CommonSettings {
 export interface GcpRoutesSettings extends CommonSettings {
   readonly gcp: CloudGcp;
 }
+export interface AzureRoutesSettings extends CommonSettings {
+  readonly azure: CloudAzure;
+}
 
 /** What tests (and the bench) replace; the daemon uses the defaults. */
 export interface CloudJobOptions {
@@ -48,7 +51,7 @@ export interface CloudJobOptions {
   readonly watchIntervalMs?: number;
   readonly localAddresses?: (ifname: string) => LocalAddresses;
   readonly retry?: RetryPolicy;
-  /** GCP Operation polling; default 500 ms. */
+  /** GCP Operation and Azure long-running operation polling; default 500 ms / 1 s. */
   readonly pollIntervalMs?: number;
 }
 
@@ -186,7 +189,7 @@ export class CloudRoutesComponent implements Component {
         ...(this.options.retry ? { retry: this.options.retry } : {}),
       });
       const full = Object.assign(run, { loop }) as TableRun;
-      loop.setDesired(target.desired);
+      loop.setDesired(target.desired());
       return full;
     });
   }
@@ -259,6 +262,16 @@ export class GcpRoutesComponent extends CloudRoutesComponent {
   }
 }
 
+export class AzureRoutesComponent extends CloudRoutesComponent {
+  constructor(
+    override readonly settings: AzureRoutesSettings,
+    context: JobContext,
+    options: CloudJobOptions,
+  ) {
+    super(settings, "azure", settings.azure, (input) => azureProvider(settings.azure, { ...input, ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) }), context, options);
+  }
+}
+
 /** The job, with its edges replaceable (tests); `cloudJob` is the daemon's. */
 export function makeCloudJob(options: CloudJobOptions = {}): Job {
   return (context: JobContext) =>
@@ -279,6 +292,10 @@ export function makeCloudJob(options: CloudJobOptions = {}): Job {
         if (cloud?.gcp) {
           const settings: GcpRoutesSettings = { ...common, gcp: cloud.gcp };
           specs.push({ key: `${CLOUD_KEY_PREFIX}${bridge.name}/gcp`, settings, create: () => new GcpRoutesComponent(settings, context, options) });
+        }
+        if (cloud?.azure && cloud.azure.routeTables.length > 0) {
+          const settings: AzureRoutesSettings = { ...common, azure: cloud.azure };
+          specs.push({ key: `${CLOUD_KEY_PREFIX}${bridge.name}/azure`, settings, create: () => new AzureRoutesComponent(settings, context, options) });
         }
         return specs;
       });

@@ -12,9 +12,13 @@ import type { Env } from "./aws/settings.ts";
 import type { ClaimDecision, ClaimView } from "./claim.ts";
 import { createGcpContext, GCP_ROUTE_KIND, gcpReconciler } from "./gcp/reconciler.ts";
 import type { HttpFetch } from "./http.ts";
-import type { CloudAws, CloudGcp } from "./schema.ts";
+import { createArmClient, defaultArmEndpoint } from "./azure/arm.ts";
+import { armResource, createAzureIdentity } from "./azure/identity.ts";
+import type { AzureDesired } from "./azure/plan.ts";
+import { AZURE_ROUTE_KIND, azureTableReconciler } from "./azure/reconciler.ts";
+import type { CloudAws, CloudAzure, CloudGcp } from "./schema.ts";
 
-export type CloudName = "aws" | "gcp";
+export type CloudName = "aws" | "gcp" | "azure";
 
 export interface CloudTarget {
   /** Key in the status (`rtb-…`, `routes`). */
@@ -23,7 +27,8 @@ export interface CloudTarget {
   readonly target: string;
   /** A fresh reconciler for one activation (its claim state lives in `decide`). */
   reconciler(decide: (view: ClaimView) => ClaimDecision): Reconciler<unknown, unknown>;
-  readonly desired: unknown;
+  /** The loop's desired state, worked out at activation (interface addresses may come late). */
+  desired(): unknown;
 }
 
 export interface CloudProvider {
@@ -68,7 +73,7 @@ export function awsProvider(aws: CloudAws, input: ProviderInput): CloudProvider 
     targets: aws.routeTables.map((routeTableId) => ({
       name: routeTableId,
       target: `${input.bridge}/${routeTableId}`,
-      desired: input.destinations,
+      desired: () => input.destinations,
       reconciler: (decide) =>
         awsTableReconciler({ routeTableId, target: `${input.bridge}/${routeTableId}`, aws: context, destinations: input.destinations, decide }) as Reconciler<unknown, unknown>,
     })),
@@ -101,7 +106,7 @@ export function gcpProvider(gcp: CloudGcp, input: ProviderInput & { pollInterval
       {
         name: "routes",
         target: `${input.bridge}/gcp`,
-        desired: fixed,
+        desired: () => fixed,
         reconciler: (decide) => gcpReconciler({ target: `${input.bridge}/gcp`, gcp: context, static: fixed, decide }) as Reconciler<unknown, unknown>,
       },
     ],
@@ -109,6 +114,48 @@ export function gcpProvider(gcp: CloudGcp, input: ProviderInput & { pollInterval
       const k = context.known();
       return k ? { project: k.project, instance: k.instance, networks: k.networks } : {};
     },
+  };
+}
+
+export function azureProvider(azure: CloudAzure, input: ProviderInput & { pollIntervalMs?: number }): CloudProvider {
+  const identity = createAzureIdentity({
+    fetch: input.fetch,
+    env: input.env,
+    metadataEndpoint: (azure.metadataEndpoint ?? "http://169.254.169.254").replace(/\/+$/, ""),
+    authority: azure.authority ?? "https://login.microsoftonline.com/",
+    resource: azure.endpoint ? new URL(azure.endpoint).origin + "/" : armResource,
+    ...(azure.clientId ? { clientId: azure.clientId } : {}),
+    ...(azure.tenantId ? { tenantId: azure.tenantId } : {}),
+    ...(azure.clientSecretFile ? { clientSecretFile: azure.clientSecretFile } : {}),
+  });
+  const arm = createArmClient({
+    endpoint: azure.endpoint ?? defaultArmEndpoint,
+    apiVersion: azure.apiVersion,
+    fetch: input.fetch,
+    token: (signal) => identity.token(signal),
+    invalidateToken: () => identity.invalidate(),
+    ...(input.pollIntervalMs ? { pollIntervalMs: input.pollIntervalMs } : {}),
+  });
+  const addressesOf = input.localAddresses ?? hostAddresses;
+  const desired = (): AzureDesired => {
+    const local = addressesOf(input.interfaces[0]!);
+    const v4 = azure.nextHopIp ?? local.ipv4[0];
+    const v6 = local.ipv6[0];
+    return { prefix: azure.routeNamePrefix ?? `vpnham-${input.bridge}`, destinations: input.destinations, nextHop: { ...(v4 ? { 4: v4 } : {}), ...(v6 ? { 6: v6 } : {}) } };
+  };
+  return {
+    kind: AZURE_ROUTE_KIND,
+    targets: azure.routeTables.map((routeTable) => {
+      const target = `${input.bridge}/${routeTable}`;
+      const table = { subscriptionId: azure.subscriptionId, resourceGroup: azure.resourceGroup, routeTable };
+      return {
+        name: routeTable,
+        target,
+        desired,
+        reconciler: (decide) => azureTableReconciler({ target, table, arm, desired: desired(), decide }) as Reconciler<unknown, unknown>,
+      };
+    }),
+    known: () => ({ subscription: azure.subscriptionId, resourceGroup: azure.resourceGroup, identity: identity.source(), nextHop: desired().nextHop }),
   };
 }
 

@@ -119,3 +119,71 @@ export function normalizeGcp(raw: RawCloudGcp): CloudGcp {
     partnerClaimHoldMaxMs: raw.partner_claim_hold_max,
   };
 }
+
+export const azureSchema = z
+  .strictObject({
+    subscription_id: z.string({ error: "required: the subscription of the route tables" }).min(1).meta({ type: "string", description: "subscription id of the route tables" }),
+    resource_group: z.string({ error: "required: the resource group of the route tables" }).min(1).meta({ type: "string", description: "resource group of the route tables" }),
+    route_tables: stringList(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/, { error: "a route table name" }), { type: "list of route table names", description: "route tables whose routes to peer_cidr and extra_peer_cidrs must go to this host" }),
+    route_name_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "letters, digits, _ . -, starting with a letter or digit" })
+      .optional()
+      .meta({ type: "string", default: "vpnham-<bridge>", description: "names of the routes this host creates: <prefix>-<destination>" }),
+    next_hop_ip: z.string().optional().meta({ type: "IPv4 address", default: "bridge_interface's", description: "next hop (VirtualAppliance) of IPv4 routes; IPv6 routes use bridge_interface's IPv6 address" }),
+    api_version: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, { error: "an api-version like 2023-09-01" }).default("2023-09-01").meta({ type: "string", default: "2023-09-01", description: "Microsoft.Network api-version, pinned" }),
+    client_id: z.string().optional().meta({ type: "string", default: "AZURE_CLIENT_ID", description: "user-assigned managed identity, or the service principal / workload identity app" }),
+    tenant_id: z.string().optional().meta({ type: "string", default: "AZURE_TENANT_ID", description: "tenant of the service principal or workload identity" }),
+    client_secret_file: z.string().optional().meta({ type: "path", description: "file holding the service principal's secret (relative to the config file); instead of the managed identity" }),
+    endpoint: httpUrl({ description: "Resource Manager base URL (sovereign clouds: e.g. https://management.usgovcloudapi.net/)", default: "https://management.azure.com/" }).optional(),
+    authority: httpUrl({ description: "Entra ID base URL for service principals (e.g. https://login.microsoftonline.us/)", default: "https://login.microsoftonline.com/" }).optional(),
+    metadata_endpoint: httpUrl({ description: "instance metadata (managed identity) base URL", default: "http://169.254.169.254" }).optional(),
+    timeout: duration({ minMs: 1, zeroIsDefault: true, default: cloudDefaults.timeout, meta: { description: "time limit of each Azure call, operation polling included" } }),
+    drift_interval: driftInterval(),
+    partner_claim_hold_max: partnerClaimHoldMax(),
+  })
+  .meta({ type: "mapping", description: "point Azure route tables at this host while the bridge is active (vpnham addition; docs/cloud-routes.md)" });
+
+export type RawCloudAzure = z.output<typeof azureSchema>;
+
+/** The model of `azure:` (src/config/model.ts `cloud.azure`). */
+export interface CloudAzure {
+  subscriptionId: string;
+  resourceGroup: string;
+  routeTables: string[];
+  routeNamePrefix?: string;
+  nextHopIp?: string;
+  apiVersion: string;
+  clientId?: string;
+  tenantId?: string;
+  /** Absolute path. */
+  clientSecretFile?: string;
+  endpoint?: string;
+  authority?: string;
+  metadataEndpoint?: string;
+  timeoutMs: number;
+  driftIntervalMs: number;
+  partnerClaimHoldMaxMs: number;
+}
+
+/** `baseDir` resolves client_secret_file, as secret_file is. */
+export function normalizeAzure(raw: RawCloudAzure, resolvePath: (path: string) => string): CloudAzure {
+  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: V }));
+  return {
+    subscriptionId: raw.subscription_id,
+    resourceGroup: raw.resource_group,
+    routeTables: raw.route_tables,
+    ...optional("routeNamePrefix", raw.route_name_prefix),
+    ...optional("nextHopIp", raw.next_hop_ip),
+    apiVersion: raw.api_version,
+    ...optional("clientId", raw.client_id),
+    ...optional("tenantId", raw.tenant_id),
+    ...optional("clientSecretFile", raw.client_secret_file === undefined ? undefined : resolvePath(raw.client_secret_file)),
+    ...optional("endpoint", raw.endpoint),
+    ...optional("authority", raw.authority),
+    ...optional("metadataEndpoint", raw.metadata_endpoint),
+    timeoutMs: raw.timeout,
+    driftIntervalMs: raw.drift_interval,
+    partnerClaimHoldMaxMs: raw.partner_claim_hold_max,
+  };
+}

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { hookNames } from "./placeholders.ts";
 import type { ChecksConfig } from "../checks/schema.ts";
-import type { CloudAws, CloudGcp } from "../cloud/schema.ts";
+import type { CloudAws, CloudAzure, CloudGcp } from "../cloud/schema.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -30,6 +30,7 @@ export const cloudModel = z.object({
   /** docs/cloud-routes.md; src/cloud/schema.ts */
   aws: z.custom<CloudAws>().optional(),
   gcp: z.custom<CloudGcp>().optional(),
+  azure: z.custom<CloudAzure>().optional(),
 });
 
 export const hookModel = z.object({

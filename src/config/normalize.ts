@@ -9,7 +9,7 @@ import { formatDurationMs } from "./duration.ts";
 import type { BridgeConfig, Config, HookConfig, TunnelConfig } from "./model.ts";
 import { hookNames, type HookName } from "./placeholders.ts";
 import type { RawBridge, RawConfig } from "./schema.ts";
-import { normalizeAws, normalizeGcp } from "../cloud/schema.ts";
+import { normalizeAws, normalizeAzure, normalizeGcp } from "../cloud/schema.ts";
 
 export type KeyOrder = {
   /** Bridge names in YAML order. */
@@ -134,23 +134,24 @@ function normalizeBridge(
     secondaryInterfaces: raw.secondary_interfaces,
     tunnels,
     scriptsTimeoutMs: raw.reconcile ? raw.reconcile.scripts_timeout : raw.scripts_timeout,
-    hooks: hooksOf(raw, top),
+    hooks: hooksOf(raw, top, env.baseDir),
     preemptDelayMs: raw.preempt_delay,
     ...secretOf(at, raw, env, problems, warnings),
   };
 }
 
-function hooksOf(raw: RawBridge, top: RawConfig): Record<HookName, HookConfig> {
+function hooksOf(raw: RawBridge, top: RawConfig, baseDir: string): Record<HookName, HookConfig> {
   const reconcile = raw.reconcile;
   const own = (hook: HookName) => (reconcile ? reconcile[hook]?.script : raw.scripts?.[hook]);
   const commandsOf = (hook: HookName) => own(hook) ?? top.default_scripts?.[hook] ?? [];
   const hooks = Object.fromEntries(hookNames.map((hook) => [hook, { commands: commandsOf(hook) }])) as Record<HookName, HookConfig>;
   const activate = reconcile?.bridge_activate;
   if (activate?.reapply) hooks.bridge_activate.reapply = activate.reapply;
-  if (activate?.aws || activate?.gcp) {
+  if (activate?.aws || activate?.gcp || activate?.azure) {
     hooks.bridge_activate.cloud = {
       ...(activate.aws ? { aws: normalizeAws(activate.aws) } : {}),
       ...(activate.gcp ? { gcp: normalizeGcp(activate.gcp) } : {}),
+      ...(activate.azure ? { azure: normalizeAzure(activate.azure, (path) => resolve(baseDir, path)) } : {}),
     };
   }
   const interfaceReapply = reconcile?.interface_activate?.reapply;

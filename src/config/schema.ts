@@ -22,7 +22,7 @@ import {
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
 import { checksSchema } from "../checks/schema.ts";
-import { awsSchema, gcpSchema } from "../cloud/schema.ts";
+import { awsSchema, azureSchema, gcpSchema } from "../cloud/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -88,7 +88,7 @@ const hookMeta = (hook: HookName) => ({ type: "mapping", description: hookDescri
 
 const reconcileHooks = {
   bridge_activate: z
-    .strictObject({ script: script("bridge_activate"), reapply: reapplySchema.optional(), aws: awsSchema.optional(), gcp: gcpSchema.optional() })
+    .strictObject({ script: script("bridge_activate"), reapply: reapplySchema.optional(), aws: awsSchema.optional(), gcp: gcpSchema.optional(), azure: azureSchema.optional() })
     .optional()
     .meta(hookMeta("bridge_activate")),
   bridge_deactivate: z.strictObject({ script: script("bridge_deactivate") }).optional().meta(hookMeta("bridge_deactivate")),
