@@ -1,7 +1,7 @@
 /**
  * Cloud route tables as a job (src/daemon/jobs.ts; docs/cloud-routes.md): one component per
- * bridge and cloud, key `cloud:<bridge>/aws` or `cloud:<bridge>/gcp`. While the daemon's bridge
- * is active, one reconcile loop per target (AWS: per route table; GCP: the bridge's routes)
+ * bridge and cloud, key `cloud:<bridge>/<aws|gcp|azure>`. While the daemon's bridge is active,
+ * one reconcile loop per target (AWS and Azure: per route table; GCP: the bridge's routes)
  * points every destination at this host and repairs drift; when the bridge stops being active the
  * loops stop (the partner takes over; nothing is removed). Nothing here reaches the cloud before
  * the first activation, and then only lazily (providers.ts).
