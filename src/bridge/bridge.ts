@@ -135,6 +135,11 @@ export class BridgeRuntime {
     return this.roles;
   }
 
+  /** The partner's own word on being active, from its latest poll; undefined when that poll failed (cloud routes' split-brain rule). */
+  partnerReportsActive(): boolean | undefined {
+    return this.partnerReport?.active;
+  }
+
   /** Probe history of one tunnel (status, tests). */
   tunnelHealth(name: string): TunnelHealthState | undefined {
     return this.tunnels.find((t) => t.name === name)?.healthState;

@@ -8,6 +8,7 @@ import type { ChecksConfig } from "../checks/schema.ts";
 import type { CollectorsConfig } from "../collectors/schema.ts";
 import type { DnsFailoverConfig } from "../dns/config.ts";
 import type { AnnounceConfig } from "../announce/model.ts";
+import type { CloudAws, CloudAzure, CloudGcp } from "../cloud/schema.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
 export const ROLES = ["active", "standby"] as const;
@@ -29,15 +30,10 @@ export const reapplyModel = z.object({
 });
 
 export const cloudModel = z.object({
-  aws: z.object({ timeoutMs: z.number(), routeTables: z.array(z.string()) }).optional(),
-  gcp: z
-    .object({
-      routeIdPrefix: z.string().optional(),
-      routePriority: z.number().int(),
-      routeTags: z.array(z.string()),
-      timeoutMs: z.number(),
-    })
-    .optional(),
+  /** docs/cloud-routes.md; src/cloud/schema.ts */
+  aws: z.custom<CloudAws>().optional(),
+  gcp: z.custom<CloudGcp>().optional(),
+  azure: z.custom<CloudAzure>().optional(),
 });
 
 export const hookModel = z.object({
@@ -45,7 +41,7 @@ export const hookModel = z.object({
   commands: z.array(z.array(z.string()).min(1)),
   /** Present only when enabled (initial delay > 0). */
   reapply: reapplyModel.optional(),
-  /** Cloud route updates: accepted and kept, not implemented yet. */
+  /** Cloud route updates (bridge_activate only; docs/cloud-routes.md). */
   cloud: cloudModel.optional(),
 });
 

@@ -10,6 +10,7 @@ import { formatDurationMs } from "./duration.ts";
 import type { BridgeConfig, Config, HookConfig, TunnelConfig } from "./model.ts";
 import { hookNames, type HookName } from "./placeholders.ts";
 import type { RawBridge, RawConfig } from "./schema.ts";
+import { normalizeAws, normalizeAzure, normalizeGcp } from "../cloud/schema.ts";
 
 export type KeyOrder = {
   /** Bridge names in YAML order. */
@@ -122,10 +123,8 @@ function normalizeBridge(
   }
 
   const bridgeActivate = raw.reconcile?.bridge_activate;
-  for (const cloud of ["aws", "gcp"] as const) {
-    if (bridgeActivate?.[cloud]) {
-      warnings.push(`${at}.reconcile.bridge_activate.${cloud}: cloud route updates are not implemented yet; only script runs`);
-    }
+  if (bridgeActivate?.aws && bridgeActivate.aws.route_tables.length === 0) {
+    warnings.push(`${at}.reconcile.bridge_activate.aws.route_tables: empty; no route table will be updated`);
   }
 
   return {
@@ -144,32 +143,24 @@ function normalizeBridge(
     secondaryInterfaces: raw.secondary_interfaces,
     tunnels,
     scriptsTimeoutMs: raw.reconcile ? raw.reconcile.scripts_timeout : raw.scripts_timeout,
-    hooks: hooksOf(raw, top),
+    hooks: hooksOf(raw, top, env.baseDir),
     preemptDelayMs: raw.preempt_delay,
     ...secretOf(at, raw, env, problems, warnings),
   };
 }
 
-function hooksOf(raw: RawBridge, top: RawConfig): Record<HookName, HookConfig> {
+function hooksOf(raw: RawBridge, top: RawConfig, baseDir: string): Record<HookName, HookConfig> {
   const reconcile = raw.reconcile;
   const own = (hook: HookName) => (reconcile ? reconcile[hook]?.script : raw.scripts?.[hook]);
   const commandsOf = (hook: HookName) => own(hook) ?? top.default_scripts?.[hook] ?? [];
   const hooks = Object.fromEntries(hookNames.map((hook) => [hook, { commands: commandsOf(hook) }])) as Record<HookName, HookConfig>;
   const activate = reconcile?.bridge_activate;
   if (activate?.reapply) hooks.bridge_activate.reapply = activate.reapply;
-  if (activate?.aws || activate?.gcp) {
+  if (activate?.aws || activate?.gcp || activate?.azure) {
     hooks.bridge_activate.cloud = {
-      ...(activate.aws ? { aws: { timeoutMs: activate.aws.timeout, routeTables: activate.aws.route_tables } } : {}),
-      ...(activate.gcp
-        ? {
-            gcp: {
-              ...(activate.gcp.route_id_prefix === undefined ? {} : { routeIdPrefix: activate.gcp.route_id_prefix }),
-              routePriority: activate.gcp.route_priority,
-              routeTags: activate.gcp.route_tags,
-              timeoutMs: activate.gcp.timeout,
-            },
-          }
-        : {}),
+      ...(activate.aws ? { aws: normalizeAws(activate.aws) } : {}),
+      ...(activate.gcp ? { gcp: normalizeGcp(activate.gcp) } : {}),
+      ...(activate.azure ? { azure: normalizeAzure(activate.azure, (path) => resolve(baseDir, path)) } : {}),
     };
   }
   const interfaceReapply = reconcile?.interface_activate?.reapply;

@@ -25,6 +25,7 @@ import { checksSchema } from "../checks/schema.ts";
 import { collectorsSchema, ipsecTieSchema, textfilePathSchema } from "../collectors/schema.ts";
 import { dnsFailoverSchema } from "../dns/schema.ts";
 import { announceSchema } from "../announce/schema.ts";
+import { awsSchema, azureSchema, gcpSchema } from "../cloud/schema.ts";
 
 export const defaults = {
   probeInterval: "15s",
@@ -36,8 +37,6 @@ export const defaults = {
   latencyBucketsCount: 33,
   maxLatencyUs: 1_000_000,
   reapplyFactor: 2,
-  cloudTimeout: "15s",
-  gcpRoutePriority: 1000,
 } as const;
 
 const hookDescriptions: Record<HookName, string> = {
@@ -87,28 +86,12 @@ const reapplySchema = reapplyFields
   })
   .meta({ type: "mapping", description: "re-run the hook while still active: after initial_delay, then × factor up to maximum_delay (Go v0.0.18)" });
 
-const awsSchema = z
-  .strictObject({
-    timeout: duration({ minMs: 1, zeroIsDefault: true, default: defaults.cloudTimeout, meta: { description: "AWS API call timeout" } }),
-    route_tables: stringList(z.string(), { type: "list of strings", description: "route table ids to update" }),
-  })
-  .meta({ type: "mapping", description: "AWS route update (accepted for compatibility; not implemented yet)" });
-
-const gcpSchema = z
-  .strictObject({
-    route_id_prefix: z.string().optional().meta({ type: "string", default: "vpnham-<bridge>", description: "prefix of route ids" }),
-    route_priority: integer({ meta: { description: "route priority" }, default: defaults.gcpRoutePriority, min: 0, max: 4294967295 }),
-    route_tags: stringList(z.string(), { type: "list of strings", description: "network tags of the routes" }),
-    timeout: duration({ minMs: 1, zeroIsDefault: true, default: defaults.cloudTimeout, meta: { description: "GCP API call timeout" } }),
-  })
-  .meta({ type: "mapping", description: "GCP route update (accepted for compatibility; not implemented yet)" });
-
 const script = (hook: HookName) => commands(hook, { description: "commands to run (overrides default_scripts)" }).optional();
 const hookMeta = (hook: HookName) => ({ type: "mapping", description: hookDescriptions[hook] });
 
 const reconcileHooks = {
   bridge_activate: z
-    .strictObject({ script: script("bridge_activate"), reapply: reapplySchema.optional(), aws: awsSchema.optional(), gcp: gcpSchema.optional() })
+    .strictObject({ script: script("bridge_activate"), reapply: reapplySchema.optional(), aws: awsSchema.optional(), gcp: gcpSchema.optional(), azure: azureSchema.optional() })
     .optional()
     .meta(hookMeta("bridge_activate")),
   bridge_deactivate: z.strictObject({ script: script("bridge_deactivate") }).optional().meta(hookMeta("bridge_deactivate")),

@@ -44,6 +44,11 @@ export interface JobContext {
   readonly control?: ControlRegistry;
   /** A running component by key, e.g. `check:web` for its status; undefined when none runs. */
   component?(key: string): Component | undefined;
+  /**
+   * Whether the partner of this daemon's bridge of that name reports itself active in its
+   * latest status (undefined when the latest poll failed or no such bridge runs). Optional.
+   */
+  partnerActive?(bridge: string): boolean | undefined;
 }
 
 /**

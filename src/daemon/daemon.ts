@@ -73,6 +73,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     dryRun,
     ...(options.onHookReport ? { onHookReport: options.onHookReport } : {}),
     bridgeActive: (name) => bridgeRuntimes(components.components().values()).get(name)?.state.bridgeActive,
+    partnerActive: (name) => bridgeRuntimes(components.components().values()).get(name)?.partnerReportsActive(),
   });
   let current = config;
 

@@ -14,10 +14,11 @@ import { checksJob } from "../checks/job.ts";
 import { collectorsJob } from "../collectors/job.ts";
 import { dnsFailoverJob } from "../dns/job.ts";
 import { announceJob } from "../announce/job.ts";
+import { cloudJob } from "../cloud/job.ts";
 import type { Config } from "../config/index.ts";
 import type { ComponentSpec, Job, JobContext } from "./component.ts";
 
-export const jobs: readonly Job[] = [bridgeJob, checksJob, collectorsJob, dnsFailoverJob, announceJob];
+export const jobs: readonly Job[] = [bridgeJob, checksJob, collectorsJob, dnsFailoverJob, announceJob, cloudJob];
 
 /** Sets up every job once; the function returned lists the components a config wants, job by job. */
 export function componentSpecsFor(context: JobContext, registry: readonly Job[] = jobs): (config: Config) => ComponentSpec[] {

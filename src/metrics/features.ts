@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import { checkMetrics } from "../checks/metrics.ts";
+import { cloudMetrics } from "../cloud/metrics.ts";
 import { createControlMetrics } from "../control/metrics.ts";
 import { createReconcileMetrics } from "../reconcile/metrics.ts";
 import { createCollectorMetrics } from "../collectors/index.ts";
@@ -17,4 +18,5 @@ export const featureMetrics: readonly ((registry: Registry) => unknown)[] = [
   createCollectorMetrics,
   dnsMetrics,
   announceMetrics,
+  cloudMetrics,
 ];

@@ -111,7 +111,7 @@ describe("Shape 2 (Go v0.0.18 reconcile)", () => {
     assert.deepEqual(only(load(data).config).hooks.interface_activate.commands, [["x"]]);
   });
 
-  test("aws/gcp are kept in cloud, with a warning", () => {
+  test("aws/gcp are kept in cloud, vpnham's defaults filled in", () => {
     const data = base();
     data.bridges.b.reconcile = {
       bridge_activate: {
@@ -121,11 +121,10 @@ describe("Shape 2 (Go v0.0.18 reconcile)", () => {
     };
     const { config, warnings } = load(data);
     assert.deepEqual(only(config).hooks.bridge_activate.cloud, {
-      aws: { timeoutMs: 10_000, routeTables: ["rtb-0123"] },
-      gcp: { routeIdPrefix: "vpnham", routePriority: 1000, routeTags: [], timeoutMs: 15_000 },
+      aws: { timeoutMs: 10_000, routeTables: ["rtb-0123"], driftIntervalMs: 60_000, partnerClaimHoldMaxMs: 600_000 },
+      gcp: { routeIdPrefix: "vpnham", routePriority: 1000, routeTags: [], timeoutMs: 15_000, driftIntervalMs: 60_000, partnerClaimHoldMaxMs: 600_000 },
     });
-    assert.equal(warnings.filter((w) => w.startsWith("bridges.b.reconcile.bridge_activate.")).length, 2);
-    assert.ok(warnings.some((w) => w.includes(".aws: cloud route updates are not implemented yet")));
+    assert.deepEqual(warnings.filter((w) => w.startsWith("bridges.b.reconcile.bridge_activate.")), []);
   });
 });
 
