@@ -10,16 +10,10 @@ import { configureLogger } from "../../src/util/log.ts";
 import { waitFor } from "../../src/util/wait.ts";
 import { parsePromText } from "../metrics/support.ts";
 import { findTool, run, skipUnless } from "../ops/support.ts";
+import { netnsMissing } from "../support/netns.ts";
 import { BirdPair, removeBirdLeftovers } from "./bird-pair.ts";
 
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const missing = !isRoot
-  ? "not root (network namespaces need root)"
-  : !findTool("bird") || !findTool("birdc")
-    ? "BIRD 2 not installed (apt-get install bird2)"
-    : !findTool("ip")
-      ? "ip (iproute2) not installed"
-      : undefined;
+const missing = netnsMissing([findTool("bird") !== undefined && findTool("birdc") !== undefined, "BIRD 2 not installed (apt-get install bird2)"]);
 const promtool = findTool("promtool");
 const peer = { vrf: "default", afi_safi: "ipv4_unicast", peer: "10.96.0.1", peer_as: "65001" };
 

@@ -9,16 +9,10 @@ import { configureLogger } from "../../src/util/log.ts";
 import { waitFor } from "../../src/util/wait.ts";
 import { parsePromText } from "../metrics/support.ts";
 import { findTool, run, skipUnless } from "../ops/support.ts";
+import { netnsMissing } from "../support/netns.ts";
 import { FrrPair, frrDir, removeFrrLeftovers } from "./frr-pair.ts";
 
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const missing = !isRoot
-  ? "not root (network namespaces and FRR need root)"
-  : !frrDir || !findTool("vtysh")
-    ? "FRR not installed (apt-get install frr)"
-    : !findTool("ip")
-      ? "ip (iproute2) not installed"
-      : undefined;
+const missing = netnsMissing([frrDir !== undefined && findTool("vtysh") !== undefined, "FRR not installed (apt-get install frr)"]);
 const promtool = findTool("promtool");
 const peer = { vrf: "default", afi_safi: "ipv4_unicast", peer: "10.99.0.2", peer_as: "65002" };
 

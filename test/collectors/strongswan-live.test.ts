@@ -10,18 +10,13 @@ import { configureLogger } from "../../src/util/log.ts";
 import { waitFor } from "../../src/util/wait.ts";
 import { parsePromText, type Family } from "../metrics/support.ts";
 import { findTool, run, skipUnless } from "../ops/support.ts";
+import { netnsMissing } from "../support/netns.ts";
 import { charonPath, removeLeftovers, StrongswanPair } from "./strongswan-pair.ts";
 
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const missing = !isRoot
-  ? "not root (network namespaces and charon need root)"
-  : !charonPath
-    ? "strongSwan's charon not installed (apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins)"
-    : !findTool("swanctl")
-      ? "swanctl not installed (apt-get install strongswan-swanctl)"
-      : !findTool("ip")
-        ? "ip (iproute2) not installed"
-        : undefined;
+const missing = netnsMissing(
+  [charonPath !== undefined, "strongSwan's charon not installed (apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins)"],
+  [findTool("swanctl") !== undefined, "swanctl not installed (apt-get install strongswan-swanctl)"],
+);
 const skip = skipUnless(missing === undefined, missing ?? "");
 const promtool = findTool("promtool");
 
