@@ -3,7 +3,8 @@
  * per registry so a restarted component (reload) reuses them. Labels are names from the config
  * (service, prefix), so the series stay few and stable.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge } from "prom-client";
+import { perRegistry, removeSeries } from "../metrics/series.ts";
 
 export interface AnnounceMetrics {
   /** 1 announce, 0 withdraw; no series while the prefix's health was never known (held). */
@@ -20,13 +21,9 @@ export interface AnnounceMetrics {
   readonly backendUp: Gauge<"backend">;
 }
 
-const byRegistry = new WeakMap<Registry, AnnounceMetrics>();
-
-export function announceMetrics(registry: Registry): AnnounceMetrics {
-  const known = byRegistry.get(registry);
-  if (known) return known;
+export const announceMetrics = perRegistry((registry): AnnounceMetrics => {
   const registers = [registry];
-  const metrics: AnnounceMetrics = {
+  return {
     desired: new Gauge({
       name: "vpnham_announce_desired",
       help: "1 when the prefix should be announced, 0 when withdrawn (health, damping and drains); absent while its health was never known.",
@@ -64,19 +61,15 @@ export function announceMetrics(registry: Registry): AnnounceMetrics {
       registers,
     }),
   };
-  byRegistry.set(registry, metrics);
-  return metrics;
-}
+});
 
 /** Drops every series of a configuration (the component stopped). */
 export function removeAnnounceSeries(metrics: AnnounceMetrics, prefixes: readonly { service: string; prefix: string }[], backend: string): void {
   const services = new Set(prefixes.map((p) => p.service));
   for (const labels of prefixes) {
-    metrics.desired.remove(labels);
-    metrics.announced.remove(labels);
-    metrics.drained.remove(labels);
-    for (const to of ["announce", "withdraw"]) metrics.changes.remove({ ...labels, to });
+    for (const gauge of [metrics.desired, metrics.announced, metrics.drained]) removeSeries(gauge, labels);
+    removeSeries(metrics.changes, labels, { to: ["announce", "withdraw"] });
   }
-  for (const service of services) metrics.healthy.remove({ service });
-  metrics.backendUp.remove({ backend });
+  removeSeries(metrics.healthy, {}, { service: [...services] });
+  removeSeries(metrics.backendUp, { backend });
 }

@@ -3,7 +3,8 @@
  * (src/metrics/registry.ts) — per feature, so nothing else lists them. Get-or-create per
  * registry: a restarted check engine (reload) reuses the same metric objects.
  */
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
+import { perRegistry, removeSeries } from "../metrics/series.ts";
 import { FAILURE_REASONS } from "./verdict.ts";
 
 export interface CheckMetrics {
@@ -18,13 +19,9 @@ export interface CheckMetrics {
 /** Probe durations: from a loopback connect (~0.1 ms) to a slow exec (30 s). */
 export const checkDurationBucketsSeconds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-const byRegistry = new WeakMap<Registry, CheckMetrics>();
-
-export function checkMetrics(registry: Registry): CheckMetrics {
-  const known = byRegistry.get(registry);
-  if (known) return known;
+export const checkMetrics = perRegistry((registry): CheckMetrics => {
   const registers = [registry];
-  const metrics: CheckMetrics = {
+  return {
     up: new Gauge({
       name: "vpnham_check_up",
       help: "1 when the check is up (threshold_up good probes in a row), 0 when down or not decided yet.",
@@ -45,9 +42,7 @@ export function checkMetrics(registry: Registry): CheckMetrics {
       registers,
     }),
   };
-  byRegistry.set(registry, metrics);
-  return metrics;
-}
+});
 
 /** Series of one check at start: up = 0 until decided. */
 export function initCheckSeries(metrics: CheckMetrics, check: string): void {
@@ -56,7 +51,7 @@ export function initCheckSeries(metrics: CheckMetrics, check: string): void {
 
 /** Drops every series of one check (it was removed from the config or the engine stopped). */
 export function removeCheckSeries(metrics: CheckMetrics, check: string): void {
-  metrics.up.remove({ check });
-  metrics.duration.remove({ check });
-  for (const reason of FAILURE_REASONS) metrics.failures.remove({ check, reason });
+  removeSeries(metrics.up, { check });
+  removeSeries(metrics.duration, { check });
+  removeSeries(metrics.failures, { check }, { reason: FAILURE_REASONS });
 }

@@ -3,8 +3,9 @@
  * engine's `vpnham_reconcile_*{kind="aws_route",target="<bridge>/<table>"}`. Get-or-create per
  * registry, so a restarted component reuses them.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
-import type { ReconcileMetrics } from "../reconcile/metrics.ts";
+import { Counter, Gauge } from "prom-client";
+import { perRegistry, removeSeries } from "../metrics/series.ts";
+import { removeReconcileSeries, type ReconcileMetrics } from "../reconcile/metrics.ts";
 
 export interface CloudMetrics {
   /** vpnham_cloud_route_tables_held{bridge,cloud}: tables whose last read had every destination at this host. */
@@ -13,13 +14,9 @@ export interface CloudMetrics {
   readonly conflicts: Counter<"bridge" | "cloud">;
 }
 
-const byRegistry = new WeakMap<Registry, CloudMetrics>();
-
-export function cloudMetrics(registry: Registry): CloudMetrics {
-  const known = byRegistry.get(registry);
-  if (known) return known;
+export const cloudMetrics = perRegistry((registry): CloudMetrics => {
   const registers = [registry];
-  const metrics: CloudMetrics = {
+  return {
     tablesHeld: new Gauge({
       name: "vpnham_cloud_route_tables_held",
       help: "Route tables whose last read found every destination of the bridge targeting this host (0 while the bridge is not active).",
@@ -33,20 +30,11 @@ export function cloudMetrics(registry: Registry): CloudMetrics {
       registers,
     }),
   };
-  byRegistry.set(registry, metrics);
-  return metrics;
-}
-
-const runOutcomes = ["applied", "in_sync", "dry_run", "failed", "superseded"] as const;
+});
 
 /** Drops the series of one component: its own and the engine's for its targets. */
 export function removeCloudSeries(metrics: CloudMetrics, reconcile: ReconcileMetrics, labels: { bridge: string; cloud: string }, kind: string, targets: readonly string[]): void {
-  metrics.tablesHeld.remove(labels);
-  metrics.conflicts.remove(labels);
-  for (const target of targets) {
-    for (const outcome of runOutcomes) reconcile.runs.remove({ kind, target, outcome });
-    reconcile.duration.remove({ kind, target });
-    reconcile.lastSuccess.remove({ kind, target });
-    reconcile.drift.remove({ kind, target });
-  }
+  removeSeries(metrics.tablesHeld, labels);
+  removeSeries(metrics.conflicts, labels);
+  for (const target of targets) removeReconcileSeries(reconcile, kind, target);
 }

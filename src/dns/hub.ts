@@ -6,6 +6,7 @@
  * pure decision (decide.ts) and hands each name its new target when it changed.
  */
 import { isDeepStrictEqual } from "node:util";
+import { removeSeries } from "../metrics/series.ts";
 import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { decide, initialDecisionState, nameTarget, type AddressDecision, type DecisionParams, type DecisionState, type LocalVerdict, type PeerVote } from "./decide.ts";
@@ -72,10 +73,9 @@ export function createDnsHub(metrics: DnsMetrics, now: () => number = Date.now):
 
   const dropSeries = (addresses: readonly string[]) => {
     for (const address of addresses) {
-      metrics.addressUp.remove({ address });
-      metrics.addressRemoved.remove({ address });
-      metrics.peerVotes.remove({ address, vote: "down" });
-      metrics.peerVotes.remove({ address, vote: "up" });
+      removeSeries(metrics.addressUp, { address });
+      removeSeries(metrics.addressRemoved, { address });
+      removeSeries(metrics.peerVotes, { address }, { vote: ["down", "up"] });
     }
   };
 

@@ -4,6 +4,7 @@
  * (addresses, names, peers, providers) or fixed sets, never from the network.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
+import { perRegistry } from "../metrics/series.ts";
 import { createReconcileMetrics, type ReconcileMetrics } from "../reconcile/metrics.ts";
 
 export const PEER_POLL_OUTCOMES = ["ok", "refused", "unreachable", "invalid"] as const;
@@ -71,13 +72,7 @@ export function createDnsMetrics(registry: Registry) {
 
 export type DnsMetrics = ReturnType<typeof createDnsMetrics>;
 
-const dnsByRegistry = new WeakMap<Registry, DnsMetrics>();
-
-export function dnsMetrics(registry: Registry): DnsMetrics {
-  let metrics = dnsByRegistry.get(registry);
-  if (!metrics) dnsByRegistry.set(registry, (metrics = createDnsMetrics(registry)));
-  return metrics;
-}
+export const dnsMetrics: (registry: Registry) => DnsMetrics = perRegistry(createDnsMetrics);
 
 /** The reconcile engine's series (one set per registry, shared with every other job). */
 export function reconcileMetricsOf(registry: Registry): ReconcileMetrics {

@@ -11,6 +11,7 @@ import { AUTH_HEADER, responseAuthHeader, verifyRequestAuth } from "../auth/stat
 import type { HostPort } from "../config/address.ts";
 import { startHttpServer, type RunningHttpServer } from "../http/server.ts";
 import { textResponse, type HttpResponse } from "../http/response.ts";
+import { removeSeries } from "../metrics/series.ts";
 import { errorMessage, listenError } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import type { DnsHub } from "./hub.ts";
@@ -135,7 +136,7 @@ export class PeersRuntime {
     await this.server?.close();
     for (const peer of this.settings.peers) {
       this.hub.clearPeer(peer.name);
-      for (const outcome of PEER_POLL_OUTCOMES) this.metrics.peerPolls.remove({ peer: peer.name, outcome });
+      removeSeries(this.metrics.peerPolls, { peer: peer.name }, { outcome: PEER_POLL_OUTCOMES });
     }
   }
 

@@ -4,6 +4,7 @@
  * change. Logs each change with the record sets before → after, counts it, and reports (once per
  * change of it) a deletion left out to keep the last address.
  */
+import { removeSeries } from "../metrics/series.ts";
 import type { Action } from "../reconcile/action.ts";
 import type { Reconciler } from "../reconcile/engine.ts";
 import { logger } from "../util/log.ts";
@@ -109,8 +110,8 @@ export function createNameReconciler(options: NameReconcilerOptions): NameReconc
     lastRead: () => read,
     kept: () => kept,
     removeSeries() {
-      for (const address of options.addresses) metrics.recordPresent.remove({ name, address });
-      metrics.lastAddressKept.remove({ name });
+      removeSeries(metrics.recordPresent, { name }, { address: options.addresses });
+      removeSeries(metrics.lastAddressKept, { name });
     },
   };
 }

@@ -1,15 +1,20 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { perRegistry, removeSeries } from "../metrics/series.ts";
+import type { RunOutcome } from "./engine.ts";
 
-const byRegistry = new WeakMap<Registry, ReconcileMetrics>();
+/** A run's outcomes, the `outcome` label of vpnham_reconcile_runs_total. */
+const RUN_OUTCOMES: readonly RunOutcome[] = ["applied", "in_sync", "dry_run", "failed", "superseded"];
 
 /**
  * The reconcile engine's series (docs/reconcile.md), one set per registry: every job that
  * reconciles calls this, and all get the same objects (a second registration would throw).
  */
-export function createReconcileMetrics(registry: Registry): ReconcileMetrics {
-  let metrics = byRegistry.get(registry);
-  if (metrics === undefined) byRegistry.set(registry, (metrics = registerReconcileMetrics(registry)));
-  return metrics;
+export const createReconcileMetrics: (registry: Registry) => ReconcileMetrics = perRegistry(registerReconcileMetrics);
+
+/** Drops the engine's series of one target (its component stopped). */
+export function removeReconcileSeries(metrics: ReconcileMetrics, kind: string, target: string): void {
+  removeSeries(metrics.runs, { kind, target }, { outcome: RUN_OUTCOMES });
+  for (const metric of [metrics.duration, metrics.lastSuccess, metrics.drift]) removeSeries(metric, { kind, target });
 }
 
 function registerReconcileMetrics(registry: Registry) {

@@ -4,29 +4,21 @@
  * tests read D's tables. `error wait time 1, 3` keeps BIRD from waiting a minute after a failed
  * session start (integrations notes). `teardown()` removes everything.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseBirdRoutes } from "../../src/announce/bird.ts";
-import { run } from "./frr-netns.ts";
+import { findTool } from "../ops/support.ts";
+import { createNetns, destroyNetnsSync, execInNetns, hasCommand, netnsMissing, run } from "../support/netns.ts";
 
 export const NS_C = "hbgp-c";
 export const NS_D = "hbgp-d";
 
 export function birdUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return "not root (network namespaces need root)";
-  for (const [cmd, args] of [["bird", ["--version"]], ["ip", ["-V"]]] as const) {
-    try {
-      execFileSync(cmd, [...args], { stdio: "ignore" });
-    } catch {
-      return `${cmd} is missing (apt-get install ${cmd === "ip" ? "iproute2" : "bird2"})`;
-    }
-  }
-  // birdc has no --version: look for it on PATH.
-  const path = (process.env.PATH ?? "").split(":").concat("/usr/sbin");
-  if (!path.some((dir) => dir !== "" && existsSync(`${dir}/birdc`))) return "birdc is missing (apt-get install bird2)";
-  return undefined;
+  return netnsMissing(
+    [hasCommand("bird"), "bird is missing (apt-get install bird2)"],
+    [findTool("birdc") !== undefined, "birdc is missing (apt-get install bird2)"], // birdc has no --version
+  );
 }
 
 const session = (name: string, local: string, localAs: number, peer: string, peerAs: number, family: 4 | 6, channel: string) => `
@@ -52,30 +44,9 @@ export interface BirdPair {
   teardown(): void;
 }
 
-function destroy(): void {
-  for (const ns of [NS_C, NS_D]) {
-    try {
-      const pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split(/\s+/).filter(Boolean).map(Number);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
-    } catch {
-      /* no such namespace */
-    }
-    try {
-      execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
-    } catch {
-      /* gone */
-    }
-  }
-}
-
 /** C announces `own` from a static protocol of its own (outside vpnham's allow-list). */
 export async function startBirdPair(own: string): Promise<BirdPair> {
+  const destroy = () => [NS_C, NS_D].forEach(destroyNetnsSync);
   destroy();
   const dir = mkdtempSync(join(tmpdir(), "hbgp-bird-"));
   const teardown = () => {
@@ -84,18 +55,10 @@ export async function startBirdPair(own: string): Promise<BirdPair> {
   };
   const includeFile = join(dir, "vpnham-announce.conf");
   try {
-    await run("ip", ["netns", "add", NS_C]);
-    await run("ip", ["netns", "add", NS_D]);
-    await run("ip", ["link", "add", "hbgpc0", "netns", NS_C, "type", "veth", "peer", "name", "hbgpd0", "netns", NS_D]);
-    for (const [ns, dev, v4, v6] of [
-      [NS_C, "hbgpc0", "10.215.0.1/30", "fd00:215::1/64"],
-      [NS_D, "hbgpd0", "10.215.0.2/30", "fd00:215::2/64"],
-    ] as const) {
-      await run("ip", ["-n", ns, "addr", "add", v4, "dev", dev]);
-      await run("ip", ["-n", ns, "addr", "add", v6, "dev", dev, "nodad"]);
-      await run("ip", ["-n", ns, "link", "set", dev, "up"]);
-      await run("ip", ["-n", ns, "link", "set", "lo", "up"]);
-    }
+    await createNetns(
+      [NS_C, NS_D],
+      [{ a: { ns: NS_C, dev: "hbgpc0", addrs: ["10.215.0.1/30", "fd00:215::1/64"] }, b: { ns: NS_D, dev: "hbgpd0", addrs: ["10.215.0.2/30", "fd00:215::2/64"] } }],
+    );
     // Empty at first: vpnham creates its protocols on its first run.
     writeFileSync(includeFile, "");
     const c = `router id 10.215.0.1;
@@ -113,7 +76,7 @@ ${session("peer_c6", "fd00:215::2", 65002, "fd00:215::1", 65001, 6, "import all;
       [NS_D, "d", d],
     ] as const) {
       writeFileSync(join(dir, `${name}.conf`), text);
-      await run("ip", ["netns", "exec", ns, "bird", "-c", join(dir, `${name}.conf`), "-s", join(dir, `${name}.ctl`), "-P", join(dir, `${name}.pid`)]);
+      await execInNetns(ns, ["bird", "-c", join(dir, `${name}.conf`), "-s", join(dir, `${name}.ctl`), "-P", join(dir, `${name}.pid`)]);
     }
   } catch (error) {
     teardown();
@@ -124,10 +87,9 @@ ${session("peer_c6", "fd00:215::2", 65002, "fd00:215::1", 65001, 6, "import all;
     includeFile,
     socketC: join(dir, "c.ctl"),
     async ribD(family) {
-      const { stdout } = await run("birdc", ["-s", join(dir, "d.ctl"), "show", "route", "table", `master${family}`]);
-      return parseBirdRoutes(stdout, family);
+      return parseBirdRoutes(await run("birdc", ["-s", join(dir, "d.ctl"), "show", "route", "table", `master${family}`]), family);
     },
-    birdcC: async (...args) => (await run("birdc", ["-s", join(dir, "c.ctl"), ...args])).stdout,
+    birdcC: (...args) => run("birdc", ["-s", join(dir, "c.ctl"), ...args]),
     teardown,
   };
 }

@@ -5,10 +5,11 @@
  * live in /var/run/frr/<namespace>/ and vtysh reaches it with `-N`. Everything is removed by
  * `teardown()`, leftovers of a dead run at the next setup.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createNetns, destroyNetnsSync, execInNetns, hasCommand, netnsMissing, run, stopPidFile } from "../support/netns.ts";
 
 export const NS_A = "hbgp-a";
 export const NS_B = "hbgp-b";
@@ -16,32 +17,11 @@ const frrBin = "/usr/lib/frr";
 
 /** Why this cannot run here, or undefined. */
 export function frrUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return "not root (network namespaces and FRR need root)";
-  for (const file of [`${frrBin}/zebra`, `${frrBin}/bgpd`]) {
-    if (!existsSync(file)) return `${file} is missing (apt-get install frr)`;
-  }
-  for (const [cmd, args] of [["vtysh", ["--help"]], ["ip", ["-V"]]] as const) {
-    try {
-      execFileSync(cmd, [...args], { stdio: "ignore" });
-    } catch {
-      return `${cmd} is missing (apt-get install ${cmd === "ip" ? "iproute2" : "frr"})`;
-    }
-  }
-  try {
-    execFileSync("id", ["frr"], { stdio: "ignore" });
-  } catch {
-    return "no frr user (FRR's package creates it)";
-  }
-  return undefined;
-}
-
-export function run(cmd: string, args: readonly string[], timeoutMs = 10_000): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, [...args], { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${cmd} ${args.join(" ")}: ${stderr.trim() || stdout.trim() || error.message}`));
-      else resolve({ stdout, stderr });
-    });
-  });
+  return netnsMissing(
+    ...[`${frrBin}/zebra`, `${frrBin}/bgpd`].map((file) => [existsSync(file), `${file} is missing (apt-get install frr)`] as const),
+    [hasCommand("vtysh", ["--help"]), "vtysh is missing (apt-get install frr)"],
+    [hasCommand("id", ["frr"]), "no frr user (FRR's package creates it)"],
+  );
 }
 
 const config = (name: string, asn: number, self: string, peer: string, peerAsn: number, extra: string) => `frr defaults traditional
@@ -71,28 +51,6 @@ exit
 !
 `;
 
-function alive(pid: number): boolean {
-  try {
-    // PID 1 here reaps slowly: a zombie counts as gone (integrations notes).
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-}
-
-function pidOf(ns: string, daemon: string): number | undefined {
-  try {
-    return Number(readFileSync(`/var/run/frr/${ns}/${daemon}.pid`, "utf8").trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface FrrPair {
   readonly dir: string;
   /** Stops A's bgpd (B drops the session, graceful restart is off); `startBgpdA` starts it again, without the runtime `network` lines. */
@@ -104,35 +62,18 @@ export interface FrrPair {
   teardown(): void;
 }
 
-function destroy(): void {
-  for (const ns of [NS_A, NS_B]) {
-    try {
-      const pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split(/\s+/).filter(Boolean).map(Number);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
-    } catch {
-      /* no such namespace */
-    }
-    try {
-      execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
-    } catch {
-      /* gone */
-    }
-    rmSync(`/var/run/frr/${ns}`, { recursive: true, force: true });
-  }
-}
-
 async function startDaemon(ns: string, daemon: "zebra" | "bgpd", conf: string): Promise<void> {
-  await run("ip", ["netns", "exec", ns, `${frrBin}/${daemon}`, "-d", "-N", ns, "-f", conf, "-A", "127.0.0.1", "-P", "0"]);
+  await execInNetns(ns, [`${frrBin}/${daemon}`, "-d", "-N", ns, "-f", conf, "-A", "127.0.0.1", "-P", "0"]);
 }
 
 /** A with `network` lines of its own (`unmanaged`, outside vpnham's allow-list), B plain; resolves once B has A's routes. */
 export async function startFrrPair(unmanaged: readonly string[]): Promise<FrrPair> {
+  const destroy = () => {
+    for (const ns of [NS_A, NS_B]) {
+      destroyNetnsSync(ns);
+      rmSync(`/var/run/frr/${ns}`, { recursive: true, force: true });
+    }
+  };
   destroy();
   const dir = mkdtempSync(join(tmpdir(), "hbgp-frr-"));
   const teardown = () => {
@@ -140,18 +81,10 @@ export async function startFrrPair(unmanaged: readonly string[]): Promise<FrrPai
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await run("ip", ["netns", "add", NS_A]);
-    await run("ip", ["netns", "add", NS_B]);
-    await run("ip", ["link", "add", "hbgpa0", "netns", NS_A, "type", "veth", "peer", "name", "hbgpb0", "netns", NS_B]);
-    for (const [ns, dev, v4, v6] of [
-      [NS_A, "hbgpa0", "10.213.0.1/30", "fd00:213::1/64"],
-      [NS_B, "hbgpb0", "10.213.0.2/30", "fd00:213::2/64"],
-    ] as const) {
-      await run("ip", ["-n", ns, "addr", "add", v4, "dev", dev]);
-      await run("ip", ["-n", ns, "addr", "add", v6, "dev", dev, "nodad"]);
-      await run("ip", ["-n", ns, "link", "set", dev, "up"]);
-      await run("ip", ["-n", ns, "link", "set", "lo", "up"]);
-    }
+    await createNetns(
+      [NS_A, NS_B],
+      [{ a: { ns: NS_A, dev: "hbgpa0", addrs: ["10.213.0.1/30", "fd00:213::1/64"] }, b: { ns: NS_B, dev: "hbgpb0", addrs: ["10.213.0.2/30", "fd00:213::2/64"] } }],
+    );
     const frrUid = Number(execFileSync("id", ["-u", "frr"], { encoding: "utf8" }).trim());
     const frrGid = Number(execFileSync("id", ["-g", "frr"], { encoding: "utf8" }).trim());
     const confs = {
@@ -172,15 +105,10 @@ export async function startFrrPair(unmanaged: readonly string[]): Promise<FrrPai
     teardown();
     throw error;
   }
-  const vtysh = async (ns: string, command: string) => (await run("vtysh", ["-N", ns, "-c", command])).stdout;
+  const vtysh = (ns: string, command: string) => run("vtysh", ["-N", ns, "-c", command]);
   const pair: FrrPair = {
     dir,
-    async stopBgpdA() {
-      const pid = pidOf(NS_A, "bgpd");
-      if (pid === undefined) return;
-      process.kill(pid, "SIGTERM");
-      await waitGone(pid);
-    },
+    stopBgpdA: () => stopPidFile(`/var/run/frr/${NS_A}/bgpd.pid`, "SIGTERM", 5000),
     startBgpdA: () => startDaemon(NS_A, "bgpd", join(dir, `${NS_A}.conf`)),
     async ribB(family) {
       const text = await vtysh(NS_B, `show bgp ipv${family} unicast json`);

@@ -7,19 +7,12 @@ import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { startCollectors, type CollectorsRuntime } from "../../src/collectors/index.ts";
 import { configureLogger } from "../../src/util/log.ts";
-import { waitFor } from "../../src/util/wait.ts";
-import { parsePromText } from "../metrics/support.ts";
 import { findTool, run, skipUnless } from "../ops/support.ts";
+import { netnsMissing } from "../support/netns.ts";
 import { BirdPair, removeBirdLeftovers } from "./bird-pair.ts";
+import { collectUntil, scrapedValue } from "./live.ts";
 
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const missing = !isRoot
-  ? "not root (network namespaces need root)"
-  : !findTool("bird") || !findTool("birdc")
-    ? "BIRD 2 not installed (apt-get install bird2)"
-    : !findTool("ip")
-      ? "ip (iproute2) not installed"
-      : undefined;
+const missing = netnsMissing([findTool("bird") !== undefined && findTool("birdc") !== undefined, "BIRD 2 not installed (apt-get install bird2)"]);
 const promtool = findTool("promtool");
 const peer = { vrf: "default", afi_safi: "ipv4_unicast", peer: "10.96.0.1", peer_as: "65001" };
 
@@ -28,21 +21,9 @@ describe("BIRD collector with real BIRD 2", { skip: skipUnless(missing === undef
   let registry: Registry;
   let collectors: CollectorsRuntime;
 
-  const value = async (name: string, labels: Record<string, string>): Promise<number | undefined> => {
-    const { families, problems } = parsePromText(await registry.metrics());
-    assert.deepEqual(problems, []);
-    return families.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-  };
-  /** Collects (BIRD has no event stream: this is what the interval does) until `name` reads `expected`. */
-  const until = async (name: string, expected: number, labels: Record<string, string> = peer, timeoutMs = 15_000): Promise<void> => {
-    await waitFor(
-      async () => {
-        await collectors.runNow();
-        return (await value(name, labels)) === expected;
-      },
-      { timeoutMs, intervalMs: 100, what: `${name} == ${expected}` },
-    );
-  };
+  const value = (name: string, labels: Record<string, string>) => scrapedValue(registry, name, labels);
+  const until = (name: string, expected: number, labels: Record<string, string> = peer, timeoutMs = 15_000) =>
+    collectUntil(collectors, registry, name, labels, expected, { timeoutMs, intervalMs: 100 });
 
   before(async () => {
     configureLogger({ level: "silent" });

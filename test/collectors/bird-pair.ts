@@ -4,10 +4,10 @@
  * file in the test's directory (docs/collectors.md §Testing with real daemons). Short timers and
  * `error wait time 1, 3` (BIRD's default waits a minute after a failed session).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sh } from "./strongswan-pair.ts";
+import { createNetns, execInNetns, removeNetnsLeftovers, sh, stopPidFile } from "../support/netns.ts";
 
 type Side = "a" | "b";
 const SIDE = {
@@ -15,23 +15,9 @@ const SIDE = {
   b: { ip: "10.96.0.1", peer: "10.96.0.2", as: 65001, peerAs: 65002, protocol: "peer_a" },
 } as const;
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Namespaces left by a killed run (their pid is gone). */
 export async function removeBirdLeftovers(): Promise<void> {
-  const list = await sh(["ip", "netns", "list"]).catch(() => "");
-  for (const line of list.split("\n")) {
-    const name = line.split(" ")[0] ?? "";
-    const m = /^hc2-bd(\d+)-[ab]$/.exec(name);
-    if (m && !pidAlive(Number(m[1]))) await sh(["ip", "netns", "del", name]).catch(() => {});
-  }
+  removeNetnsLeftovers(/^hc2-bd(\d+)-[ab]$/);
 }
 
 export class BirdPair {
@@ -40,6 +26,7 @@ export class BirdPair {
   /** The name of side a's BGP protocol (towards b), as it appears in `vpnham_bird_protocol_up`. */
   readonly protocolA = SIDE.a.protocol;
   private routes: Record<Side, string[]> = { a: [], b: [] };
+  private removeNetns = (): void => {};
 
   socket(side: Side): string {
     return join(this.dir, `${side}.ctl`);
@@ -56,24 +43,15 @@ export class BirdPair {
   }
 
   async setUp(): Promise<void> {
-    const veth = { a: `hc2b${process.pid}a`.slice(0, 15), b: `hc2b${process.pid}b`.slice(0, 15) };
-    await sh(["ip", "netns", "add", this.ns.a]);
-    await sh(["ip", "netns", "add", this.ns.b]);
-    await sh(["ip", "link", "add", veth.a, "type", "veth", "peer", "name", veth.b]);
-    for (const side of ["a", "b"] as const) {
-      const ns = this.ns[side];
-      await sh(["ip", "link", "set", veth[side], "netns", ns]);
-      await sh(["ip", "-n", ns, "addr", "add", `${SIDE[side].ip}/24`, "dev", veth[side]]);
-      await sh(["ip", "-n", ns, "link", "set", veth[side], "up"]);
-      await sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
-    }
+    const end = (side: Side) => ({ ns: this.ns[side], dev: `hc2b${process.pid}${side}`.slice(0, 15), addrs: [`${SIDE[side].ip}/24`] });
+    this.removeNetns = await createNetns([this.ns.a, this.ns.b], [{ a: end("a"), b: end("b") }]);
     for (const side of ["b", "a"] as const) await this.start(side);
   }
 
   async start(side: Side): Promise<void> {
     const conf = join(this.dir, `${side}.conf`);
     writeFileSync(conf, this.config(side));
-    await sh(["ip", "netns", "exec", this.ns[side], "bird", "-c", conf, "-s", this.socket(side), "-P", join(this.dir, `${side}.pid`)]);
+    await execInNetns(this.ns[side], ["bird", "-c", conf, "-s", this.socket(side), "-P", join(this.dir, `${side}.pid`)]);
   }
 
   birdc(side: Side, ...args: string[]): Promise<string> {
@@ -94,27 +72,12 @@ export class BirdPair {
 
   /** Kills a side's BIRD and waits until it is gone (a zombie counts as gone). */
   async kill(side: Side): Promise<void> {
-    const pidFile = join(this.dir, `${side}.pid`);
-    if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, "utf8").trim());
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      return;
-    }
-    for (let i = 0; i < 100; i += 1) {
-      try {
-        if (/^\d+ \([^)]*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) return;
-      } catch {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await stopPidFile(join(this.dir, `${side}.pid`));
   }
 
   async tearDown(): Promise<void> {
     for (const side of ["a", "b"] as const) await this.kill(side);
-    for (const ns of Object.values(this.ns)) await sh(["ip", "netns", "del", ns]).catch(() => {});
+    this.removeNetns();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

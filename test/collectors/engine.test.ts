@@ -9,7 +9,7 @@ import type { CollectorKind } from "../../src/collectors/kinds.ts";
 import type { Collector, FamilyDef } from "../../src/collectors/types.ts";
 import { temporaryPathFor } from "../../src/collectors/textfile.ts";
 import { configureLogger } from "../../src/util/log.ts";
-import { parsePromText, type Family } from "../metrics/support.ts";
+import { parsePromText, sampleValue, type Family } from "../metrics/support.ts";
 import { findTool, run, skipUnless } from "../ops/support.ts";
 
 const promtool = findTool("promtool");
@@ -31,8 +31,7 @@ async function scrape(registry: Registry): Promise<{ text: string; families: Map
   assert.deepEqual(problems, []);
   return { text, families };
 }
-const valueOf = (families: Map<string, Family>, name: string, labels: Record<string, string>) =>
-  families.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+const valueOf = sampleValue;
 
 describe("collectors engine", () => {
   let dir: string;

@@ -7,18 +7,12 @@ import { Registry } from "prom-client";
 import { startCollectors, type CollectorsRuntime } from "../../src/collectors/index.ts";
 import { configureLogger } from "../../src/util/log.ts";
 import { waitFor } from "../../src/util/wait.ts";
-import { parsePromText } from "../metrics/support.ts";
 import { findTool, run, skipUnless } from "../ops/support.ts";
+import { netnsMissing } from "../support/netns.ts";
 import { FrrPair, frrDir, removeFrrLeftovers } from "./frr-pair.ts";
+import { collectUntil, scrapedValue } from "./live.ts";
 
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const missing = !isRoot
-  ? "not root (network namespaces and FRR need root)"
-  : !frrDir || !findTool("vtysh")
-    ? "FRR not installed (apt-get install frr)"
-    : !findTool("ip")
-      ? "ip (iproute2) not installed"
-      : undefined;
+const missing = netnsMissing([frrDir !== undefined && findTool("vtysh") !== undefined, "FRR not installed (apt-get install frr)"]);
 const promtool = findTool("promtool");
 const peer = { vrf: "default", afi_safi: "ipv4_unicast", peer: "10.99.0.2", peer_as: "65002" };
 
@@ -27,21 +21,8 @@ describe("FRR collector with real bgpd", { skip: skipUnless(missing === undefine
   let registry: Registry;
   let collectors: CollectorsRuntime;
 
-  const value = async (name: string, labels: Record<string, string>): Promise<number | undefined> => {
-    const { families, problems } = parsePromText(await registry.metrics());
-    assert.deepEqual(problems, []);
-    return families.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-  };
-  /** Collects (no events from FRR: this is what the interval does) until `name` reads `expected`. */
-  const until = async (name: string, expected: number, timeoutMs = 15_000): Promise<void> => {
-    await waitFor(
-      async () => {
-        await collectors.runNow();
-        return (await value(name, peer)) === expected;
-      },
-      { timeoutMs, intervalMs: 200, what: `${name} == ${expected}` },
-    );
-  };
+  const value = (name: string, labels: Record<string, string>) => scrapedValue(registry, name, labels);
+  const until = (name: string, expected: number, timeoutMs = 15_000) => collectUntil(collectors, registry, name, peer, expected, { timeoutMs, intervalMs: 200 });
 
   before(async () => {
     configureLogger({ level: "silent" });

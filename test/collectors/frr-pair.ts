@@ -7,7 +7,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sh } from "./strongswan-pair.ts";
+import { createNetns, execInNetns, removeNetnsLeftovers, sh, stopPidFile } from "../support/netns.ts";
 
 export const frrDir = ["/usr/lib/frr", "/usr/libexec/frr"].find((d) => existsSync(join(d, "bgpd")));
 
@@ -17,22 +17,8 @@ const SIDE = {
   b: { ip: "10.99.0.2", peer: "10.99.0.1", as: 65002, peerAs: 65001 },
 } as const;
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function removeFrrLeftovers(): Promise<void> {
-  const list = await sh(["ip", "netns", "list"]).catch(() => "");
-  for (const line of list.split("\n")) {
-    const name = line.split(" ")[0] ?? "";
-    const m = /^hcol-fr(\d+)-[ab]$/.exec(name);
-    if (m && !pidAlive(Number(m[1]))) await sh(["ip", "netns", "del", name]).catch(() => {});
-  }
+  removeNetnsLeftovers(/^hcol-fr(\d+)-[ab]$/);
 }
 
 /** uid/gid of the `frr` user, which FRR's daemons switch to. */
@@ -46,24 +32,19 @@ function frrIds(): { uid: number; gid: number } | undefined {
 export class FrrPair {
   readonly dir = mkdtempSync(join(tmpdir(), "hcol-fr-"));
   readonly ns: Record<Side, string> = { a: `hcol-fr${process.pid}-a`, b: `hcol-fr${process.pid}-b` };
+  private removeNetns = (): void => {};
 
   vtySocket(side: Side): string {
     return join(this.dir, side);
   }
 
   async setUp(): Promise<void> {
-    const veth = { a: `hcf${process.pid}a`.slice(0, 15), b: `hcf${process.pid}b`.slice(0, 15) };
-    await sh(["ip", "netns", "add", this.ns.a]);
-    await sh(["ip", "netns", "add", this.ns.b]);
-    await sh(["ip", "link", "add", veth.a, "type", "veth", "peer", "name", veth.b]);
+    const end = (side: Side) => ({ ns: this.ns[side], dev: `hcf${process.pid}${side}`.slice(0, 15), addrs: [`${SIDE[side].ip}/24`] });
+    this.removeNetns = await createNetns([this.ns.a, this.ns.b], [{ a: end("a"), b: end("b") }]);
     const ids = frrIds();
     chmodSync(this.dir, 0o755); // FRR's daemons run as `frr` and must reach their directories
     for (const side of ["a", "b"] as const) {
       const ns = this.ns[side];
-      await sh(["ip", "link", "set", veth[side], "netns", ns]);
-      await sh(["ip", "-n", ns, "addr", "add", `${SIDE[side].ip}/24`, "dev", veth[side]]);
-      await sh(["ip", "-n", ns, "link", "set", veth[side], "up"]);
-      await sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
       const dir = this.vtySocket(side);
       mkdirSync(dir, { recursive: true });
       const s = SIDE[side];
@@ -75,8 +56,7 @@ export class FrrPair {
       writeFileSync(join(dir, "zebra.conf"), `hostname hcol-${side}\n`);
       if (ids) for (const f of ["", "bgpd.conf", "zebra.conf"]) chownSync(join(dir, f), ids.uid, ids.gid);
       const common = ["-z", join(dir, "zserv.api"), "--vty_socket", dir];
-      await sh(["ip", "netns", "exec", ns, join(frrDir!, "zebra"), "-d", "-i", join(dir, "zebra.pid"), ...common, "-f", join(dir, "zebra.conf")]);
-      await sh(["ip", "netns", "exec", ns, join(frrDir!, "bgpd"), "-d", "-i", join(dir, "bgpd.pid"), ...common, "-f", join(dir, "bgpd.conf")]);
+      for (const daemon of ["zebra", "bgpd"]) await execInNetns(ns, [join(frrDir!, daemon), "-d", "-i", join(dir, `${daemon}.pid`), ...common, "-f", join(dir, `${daemon}.conf`)]);
     }
   }
 
@@ -90,27 +70,12 @@ export class FrrPair {
 
   /** Kills one daemon of a side and waits until it is gone (a zombie counts as gone). */
   async kill(side: Side, daemon: "bgpd" | "zebra"): Promise<void> {
-    const pidFile = join(this.vtySocket(side), `${daemon}.pid`);
-    if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, "utf8").trim());
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      return;
-    }
-    for (let i = 0; i < 100; i += 1) {
-      try {
-        if (/^\d+ \([^)]*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) return;
-      } catch {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await stopPidFile(join(this.vtySocket(side), `${daemon}.pid`));
   }
 
   async tearDown(): Promise<void> {
     for (const side of ["a", "b"] as const) for (const d of ["bgpd", "zebra"] as const) await this.kill(side, d);
-    for (const ns of Object.values(this.ns)) await sh(["ip", "netns", "del", ns]).catch(() => {});
+    this.removeNetns();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

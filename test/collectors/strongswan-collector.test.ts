@@ -9,7 +9,8 @@ import { configureLogger } from "../../src/util/log.ts";
 import { waitFor } from "../../src/util/wait.ts";
 import type { ViciSection } from "../../src/vici/message.ts";
 import { decodePacket, PACKET } from "../../src/vici/packet.ts";
-import { parsePromText, type Family } from "../metrics/support.ts";
+import { scrapeFamilies } from "../metrics/support.ts";
+import { scrapedValue } from "./live.ts";
 import { findTool, run, skipUnless } from "../ops/support.ts";
 import { FakeCharon, streamingReply } from "../vici/fake-charon.ts";
 import { fixture } from "../vici/support.ts";
@@ -18,14 +19,8 @@ const promtool = findTool("promtool");
 const promtoolSkip = skipUnless(promtool !== undefined, "promtool not installed (apt-get install prometheus)");
 const event = (file: string) => (decodePacket(fixture(file)) as { message: ViciSection }).message;
 
-async function families(registry: Registry): Promise<Map<string, Family>> {
-  const { families, problems } = parsePromText(await registry.metrics());
-  assert.deepEqual(problems, []);
-  return families;
-}
-async function value(registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  return (await families(registry)).get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-}
+const families = scrapeFamilies;
+const value = scrapedValue;
 const net = { conn: "gw-a", child: "net" };
 
 describe("strongSwan collector against a scripted charon", () => {

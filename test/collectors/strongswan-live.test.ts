@@ -8,20 +8,16 @@ import { Registry } from "prom-client";
 import { startCollectors, type CollectorsRuntime } from "../../src/collectors/index.ts";
 import { configureLogger } from "../../src/util/log.ts";
 import { waitFor } from "../../src/util/wait.ts";
-import { parsePromText, type Family } from "../metrics/support.ts";
+import { scrapeFamilies } from "../metrics/support.ts";
 import { findTool, run, skipUnless } from "../ops/support.ts";
+import { netnsMissing } from "../support/netns.ts";
+import { scrapedValue } from "./live.ts";
 import { charonPath, removeLeftovers, StrongswanPair } from "./strongswan-pair.ts";
 
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-const missing = !isRoot
-  ? "not root (network namespaces and charon need root)"
-  : !charonPath
-    ? "strongSwan's charon not installed (apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins)"
-    : !findTool("swanctl")
-      ? "swanctl not installed (apt-get install strongswan-swanctl)"
-      : !findTool("ip")
-        ? "ip (iproute2) not installed"
-        : undefined;
+const missing = netnsMissing(
+  [charonPath !== undefined, "strongSwan's charon not installed (apt-get install strongswan-charon strongswan-swanctl libcharon-extra-plugins)"],
+  [findTool("swanctl") !== undefined, "swanctl not installed (apt-get install strongswan-swanctl)"],
+);
 const skip = skipUnless(missing === undefined, missing ?? "");
 const promtool = findTool("promtool");
 
@@ -33,13 +29,8 @@ describe("strongSwan collector with real charons", { skip, timeout: 60_000 }, ()
   let registry: Registry;
   let collectors: CollectorsRuntime;
 
-  const families = async (): Promise<Map<string, Family>> => {
-    const { families, problems } = parsePromText(await registry.metrics());
-    assert.deepEqual(problems, []);
-    return families;
-  };
-  const value = async (name: string, labels: Record<string, string> = {}): Promise<number | undefined> =>
-    (await families()).get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  const families = () => scrapeFamilies(registry);
+  const value = (name: string, labels: Record<string, string> = {}) => scrapedValue(registry, name, labels);
   /** ms until `name{labels}` reads `expected` (polling the scrape every 10 ms). */
   const msUntil = async (name: string, labels: Record<string, string>, expected: number, timeoutMs: number, since = performance.now()): Promise<number> => {
     await waitFor(async () => (await value(name, labels)) === expected, { timeoutMs, intervalMs: 10, what: `${name}${JSON.stringify(labels)} == ${expected}` });

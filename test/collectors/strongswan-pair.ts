@@ -7,12 +7,13 @@
  * its VICI socket in the test's directory. Names start with `hcol-` and carry the pid, so
  * leftovers of a killed run are recognised and removed.
  */
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ViciConnection } from "../../src/vici/client.ts";
 import { waitFor } from "../../src/util/wait.ts";
+import { createNetns, removeNetnsLeftovers, sh, spawnInNetns, stopChild } from "../support/netns.ts";
 
 export const CHARON_PATHS = ["/usr/lib/ipsec/charon", "/usr/libexec/ipsec/charon"];
 export const charonPath = CHARON_PATHS.find((p) => existsSync(p));
@@ -23,39 +24,16 @@ const SIDE = {
   b: { ip: "10.98.0.2", peer: "10.98.0.1", inner: "10.10.2.1", localTs: "10.10.2.0/24", remoteTs: "10.10.1.0/24" },
 } as const;
 
-/** Runs a command; resolves with stdout+stderr, rejects on a non-zero exit or after timeoutMs. */
-export function sh(argv: readonly string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, env: { ...process.env, ...env }, encoding: "utf8" }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${argv.join(" ")}: ${(stderr || stdout || error.message).trim().slice(-800)}`));
-      else resolve(stdout + stderr);
-    });
-  });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Removes namespaces of earlier runs whose process is gone. */
 export async function removeLeftovers(): Promise<void> {
-  const list = await sh(["ip", "netns", "list"]).catch(() => "");
-  for (const line of list.split("\n")) {
-    const name = line.split(" ")[0] ?? "";
-    const m = /^hcol-ss(\d+)-[ab]$/.exec(name);
-    if (m && !pidAlive(Number(m[1]))) await sh(["ip", "netns", "del", name]).catch(() => {});
-  }
+  removeNetnsLeftovers(/^hcol-ss(\d+)-[ab]$/);
 }
 
 export class StrongswanPair {
   readonly dir = mkdtempSync(join(tmpdir(), "hcol-ss-"));
   readonly ns: Record<Side, string> = { a: `hcol-ss${process.pid}-a`, b: `hcol-ss${process.pid}-b` };
   private readonly charons = new Map<Side, ChildProcess>();
+  private removeNetns = (): void => {};
 
   viciPath(side: Side): string {
     return join(this.dir, side, "charon.vici");
@@ -66,18 +44,10 @@ export class StrongswanPair {
   }
 
   async setUp(): Promise<void> {
-    const [a, b] = [this.ns.a, this.ns.b];
-    const veth = { a: `hcs${process.pid}a`.slice(0, 15), b: `hcs${process.pid}b`.slice(0, 15) };
-    await sh(["ip", "netns", "add", a]);
-    await sh(["ip", "netns", "add", b]);
-    await sh(["ip", "link", "add", veth.a, "type", "veth", "peer", "name", veth.b]);
+    const end = (side: Side) => ({ ns: this.ns[side], dev: `hcs${process.pid}${side}`.slice(0, 15), addrs: [`${SIDE[side].ip}/24`] });
+    this.removeNetns = await createNetns([this.ns.a, this.ns.b], [{ a: end("a"), b: end("b") }]);
     for (const side of ["a", "b"] as const) {
-      const ns = this.ns[side];
-      await sh(["ip", "link", "set", veth[side], "netns", ns]);
-      await sh(["ip", "-n", ns, "addr", "add", `${SIDE[side].ip}/24`, "dev", veth[side]]);
-      await sh(["ip", "-n", ns, "link", "set", veth[side], "up"]);
-      await sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
-      await sh(["ip", "-n", ns, "addr", "add", `${SIDE[side].inner}/32`, "dev", "lo"]);
+      await sh(["ip", "-n", this.ns[side], "addr", "add", `${SIDE[side].inner}/32`, "dev", "lo"]);
       this.writeConfig(side);
     }
   }
@@ -130,12 +100,10 @@ secrets { ike-1 { id-1 = 10.98.0.1
     const dir = join(this.dir, side);
     const pidFile = join(dir, "run", "charon.pid");
     if (existsSync(pidFile)) unlinkSync(pidFile); // left by a SIGKILLed charon
-    const child = spawn(
-      "ip",
-      ["netns", "exec", this.ns[side], "unshare", "-m", "sh", "-c", `mount --bind "${join(dir, "run")}" /run && exec "${charonPath}"`],
-      { env: { ...process.env, STRONGSWAN_CONF: this.confPath(side) }, stdio: "ignore" },
-    );
-    child.on("error", () => {});
+    const child = spawnInNetns(this.ns[side], ["unshare", "-m", "sh", "-c", `mount --bind "${join(dir, "run")}" /run && exec "${charonPath}"`], {
+      env: { ...process.env, STRONGSWAN_CONF: this.confPath(side) },
+      stdio: "ignore",
+    });
     this.charons.set(side, child);
     await waitFor(
       async () => {
@@ -156,12 +124,7 @@ secrets { ike-1 { id-1 = 10.98.0.1
   async stopCharon(side: Side, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const child = this.charons.get(side);
     this.charons.delete(side);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(child, signal);
   }
 
   swanctl(side: Side, ...args: string[]): Promise<string> {
@@ -183,7 +146,7 @@ secrets { ike-1 { id-1 = 10.98.0.1
 
   async tearDown(): Promise<void> {
     await Promise.all((["a", "b"] as const).map((side) => this.stopCharon(side)));
-    for (const ns of Object.values(this.ns)) await sh(["ip", "netns", "del", ns]).catch(() => {});
+    this.removeNetns();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

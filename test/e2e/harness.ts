@@ -4,7 +4,7 @@
  * files. Everything it starts is stopped and removed by `close()`, which is
  * also run on process exit and on SIGINT/SIGTERM.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { startAgent, type Agent } from "./agent-client.ts";
 import { createTopology, HOST_FILES, HOST_IDS, run, VPC_IP, type HostId, type Topology } from "./netns.ts";
 import { parseMetrics, type Sample } from "./metrics-text.ts";
+import { spawnInNetns } from "../support/netns.ts";
 
 export const REPO = resolve(fileURLToPath(new URL("../..", (import.meta as unknown as { url: string }).url)));
 export const BINARY = join(REPO, "dist/vpnham");
@@ -126,8 +127,8 @@ export class World {
         ? [join(BIN, "deno"), "run", "-A", join(REPO, "src/main.ts"), "serve", "--config", config, "--log-format", "json"]
         : [BINARY, "serve", "--config", config, "--log-format", "json"];
     const fd = openSync(this.logFile(h), "a");
-    // `ip netns exec` execs the command: the child's pid is vpnham's own, so signals reach it directly.
-    const child = spawn("ip", ["netns", "exec", this.topo.ns[h], ...argv], {
+    // The child's pid is vpnham's own, so signals reach it directly.
+    const child = spawnInNetns(this.topo.ns[h], argv, {
       cwd: REPO,
       stdio: ["ignore", fd, fd],
       env: { ...process.env, VPNHAM_HOOK_LOG: this.hookFile(h), NO_COLOR: "1" },

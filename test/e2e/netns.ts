@@ -5,8 +5,9 @@
  * start; everything a run made is removed by `teardown()`, which is also wired
  * to process exit and SIGINT/SIGTERM by the caller (see harness.ts).
  */
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { createNetns, removeNetnsLeftovers, run, type VethEnd } from "../support/netns.ts";
+
+export { hasCommand, netnsUnavailable, run } from "../support/netns.ts";
 
 export type HostId = "la" | "ls" | "ra" | "rs";
 export const HOST_IDS: readonly HostId[] = ["la", "ls", "ra", "rs"];
@@ -41,100 +42,8 @@ export const LINKS: readonly { name: string; a: End; b: End }[] = [
   { name: "rvpc", a: { host: "ra", dev: "eth0", cidr: "10.1.0.2/16" }, b: { host: "rs", dev: "eth0", cidr: "10.1.0.3/16" } },
 ];
 
-const NAME_PATTERN = /^vh(\d+)([a-z]{2})(la|ls|ra|rs)$/;
-
-/** Runs a command; rejects with its stderr on a non-zero exit. */
-export function run(cmd: string, args: readonly string[], timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, [...args], { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${cmd} ${args.join(" ")}: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-/** Why namespaces cannot be used here, or null when they can. */
-export function netnsUnavailable(): string | null {
-  if (typeof process.getuid === "function" && process.getuid() !== 0) return "not root (network namespaces need root)";
-  try {
-    execFileSync("ip", ["-V"], { stdio: "ignore" });
-  } catch {
-    return "`ip` (iproute2) is not installed";
-  }
-  return null;
-}
-
-export function hasCommand(cmd: string, args: string[] = ["--version"]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function listNetns(): string[] {
-  try {
-    return execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
-      .split("\n")
-      .map((l) => l.split(" ")[0]!.trim())
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return false;
-  try {
-    // A zombie or a pid reused by something else is not our run.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/\) Z /.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-/** Kill whatever still runs inside a namespace (by pid) and delete it. Synchronous: usable in 'exit'. */
-export function destroyNetnsSync(ns: string): void {
-  try {
-    const pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).split(/\s+/).filter(Boolean).map(Number);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
-  } catch {
-    /* namespace already gone */
-  }
-  try {
-    execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
-  } catch {
-    /* already gone */
-  }
-}
-
-/** Namespaces of earlier runs whose owner process is gone (or is us: then they can only be leftovers). */
-export function cleanLeftovers(): string[] {
-  const removed: string[] = [];
-  for (const ns of listNetns()) {
-    const m = NAME_PATTERN.exec(ns);
-    if (!m) continue;
-    const owner = Number(m[1]);
-    if (owner !== process.pid && alive(owner)) continue;
-    destroyNetnsSync(ns);
-    removed.push(ns);
-  }
-  return removed;
-}
-
-/** `ip -br link` output: eth0, eth1 and eth2 all have carrier (state UP). */
-function allUp(brief: string): boolean {
-  const states = new Map(brief.split("\n").map((l) => l.trim().split(/\s+/)).map(([name, state]) => [(name ?? "").split("@")[0], state]));
-  return ["eth0", "eth1", "eth2"].every((dev) => states.get(dev) === "UP");
-}
+/** Names of this topology's namespaces; the first group is the pid of the run that made them. */
+const NAME_PATTERN = /^vh(\d+)[a-z]{2}(?:la|ls|ra|rs)$/;
 
 export interface Topology {
   readonly ns: Record<HostId, string>;
@@ -148,40 +57,16 @@ export interface Topology {
 }
 
 export async function createTopology(): Promise<Topology> {
-  cleanLeftovers();
+  removeNetnsLeftovers(NAME_PATTERN);
   const letters = "abcdefghijklmnopqrstuvwxyz";
   const tag = Array.from({ length: 2 }, () => letters[Math.floor(Math.random() * letters.length)]).join("");
   const ns = Object.fromEntries(HOST_IDS.map((h) => [h, `vh${process.pid}${tag}${h}`])) as Record<HostId, string>;
-  const created: string[] = [];
-  const teardown = (): void => {
-    for (const name of created.splice(0)) destroyNetnsSync(name);
-  };
-  try {
-    for (const h of HOST_IDS) {
-      await run("ip", ["netns", "add", ns[h]]);
-      created.push(ns[h]);
-      await run("ip", ["-n", ns[h], "link", "set", "lo", "up"]);
-    }
-    for (const link of LINKS) {
-      // Both ends are created inside their namespaces: no name ever exists in the root namespace.
-      await run("ip", ["link", "add", link.a.dev, "netns", ns[link.a.host], "type", "veth", "peer", "name", link.b.dev, "netns", ns[link.b.host]]);
-      for (const end of [link.a, link.b]) {
-        await run("ip", ["-n", ns[end.host], "addr", "add", end.cidr, "dev", end.dev]);
-        await run("ip", ["-n", ns[end.host], "link", "set", end.dev, "up"]);
-      }
-    }
-    // veth carrier comes up asynchronously: daemons started before it would see no running interface.
-    const deadline = Date.now() + 10_000;
-    for (const h of HOST_IDS) {
-      while (!allUp(await run("ip", ["-n", ns[h], "-br", "link", "show"]))) {
-        if (Date.now() > deadline) throw new Error(`links of ${ns[h]} did not come up`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
-  } catch (error) {
-    teardown();
-    throw error;
-  }
+  const end = (e: End): VethEnd => ({ ns: ns[e.host], dev: e.dev, addrs: [e.cidr] });
+  const teardown = await createNetns(
+    HOST_IDS.map((h) => ns[h]),
+    LINKS.map((link) => ({ a: end(link.a), b: end(link.b) })),
+    { carrierTimeoutMs: 10_000 },
+  );
   return {
     ns,
     ip: (host, ...args) => run("ip", ["-n", ns[host], ...args]),

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { exchange } from "../support/raw-http.ts";
 import { waitFor as waitForCondition } from "../../src/util/wait.ts";
 
@@ -140,4 +141,16 @@ function checkHistogram(f: Family): string[] {
     if (g.sum === undefined) problems.push(`${where}: no _sum`);
   }
   return problems;
+}
+
+/** A registry's scrape, parsed; fails the test on any problem `promtool check metrics` would report. */
+export async function scrapeFamilies(registry: { metrics(): Promise<string> }): Promise<Map<string, Family>> {
+  const { families, problems } = parsePromText(await registry.metrics());
+  assert.deepEqual(problems, []);
+  return families;
+}
+
+/** The value of the first sample of `name` whose labels include `labels`, or undefined. */
+export function sampleValue(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number | undefined {
+  return families.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }

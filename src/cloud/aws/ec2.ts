@@ -5,6 +5,7 @@
  * conflicts a re-read resolves (RouteAlreadyExists, InvalidRoute.NotFound) are retryable.
  */
 import { RetryableError } from "../../reconcile/action.ts";
+import { cloudApiError } from "../api.ts";
 import { errorMessage } from "../../util/errors.ts";
 import type { HttpFetch } from "../http.ts";
 import { child, childText, items, parseXml, XmlError, type XmlElement } from "../xml.ts";
@@ -72,21 +73,8 @@ export interface Ec2Error extends Error {
   readonly requestId?: string;
 }
 
-class Ec2ApiError extends Error implements Ec2Error {
-  override name = "Ec2ApiError";
-  constructor(message: string, readonly code: string, readonly status: number, readonly requestId?: string) {
-    super(message);
-  }
-}
-class Ec2RetryableApiError extends RetryableError implements Ec2Error {
-  override name = "Ec2ApiError";
-  constructor(message: string, readonly code: string, readonly status: number, readonly requestId?: string) {
-    super(message);
-  }
-}
-
 export function isEc2Error(error: unknown): error is Ec2Error {
-  return error instanceof Ec2ApiError || error instanceof Ec2RetryableApiError;
+  return error instanceof Error && error.name === "Ec2ApiError";
 }
 
 /** The error EC2 answered (`<Response><Errors><Error><Code/><Message/>…`), retryable or not by its code and status. */
@@ -105,7 +93,7 @@ export function parseEc2Error(action: string, status: number, body: string): Ec2
   }
   const text = `${action}: ${code}: ${message}`;
   const retryable = retryableCodes.has(code) || staleCredentialCodes.has(code) || status >= 500 || status === 429;
-  return retryable ? new Ec2RetryableApiError(text, code, status, requestId) : new Ec2ApiError(text, code, status, requestId);
+  return cloudApiError("Ec2ApiError", text, { code, status, requestId }, retryable);
 }
 
 /** `Action=…&Version=…&k=v…`, values RFC 3986-encoded, in the given order (what the SDKs send). */

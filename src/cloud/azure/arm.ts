@@ -6,7 +6,8 @@
  * `AnotherOperationInProgress` are retryable.
  */
 import { RetryableError } from "../../reconcile/action.ts";
-import { headerValue, type HttpFetch, type HttpResponse } from "../http.ts";
+import { bearerJsonCall, cloudApiError, sleepUnlessAborted, type BearerAuth } from "../api.ts";
+import { headerValue, type HttpResponse } from "../http.ts";
 
 export const defaultArmEndpoint = "https://management.azure.com/";
 export const defaultNetworkApiVersion = "2023-09-01";
@@ -26,18 +27,7 @@ export interface AzureError extends Error {
 
 const retryableCodes = new Set(["AnotherOperationInProgress", "RetryableError", "TooManyRequests", "InternalServerError", "ServerBusy", "OperationPreempted", "Canceled", "ReferencedResourceNotProvisioned"]);
 
-class AzureApiError extends Error implements AzureError {
-  override name = "AzureApiError";
-  constructor(message: string, readonly status: number, readonly code: string) {
-    super(message);
-  }
-}
-class AzureRetryableApiError extends RetryableError implements AzureError {
-  override name = "AzureApiError";
-  constructor(message: string, readonly status: number, readonly code: string) {
-    super(message);
-  }
-}
+const apiError = (message: string, status: number, code: string, retryable: boolean): AzureError => cloudApiError("AzureApiError", message, { status, code }, retryable);
 
 export function azureError(what: string, status: number, body: string): AzureError {
   let code = `HTTP${status}`;
@@ -50,7 +40,7 @@ export function azureError(what: string, status: number, body: string): AzureErr
     // not JSON: the status decides
   }
   const text = `${what}: ${code}: ${message}`;
-  return retryableCodes.has(code) || status === 429 || status >= 500 ? new AzureRetryableApiError(text, status, code) : new AzureApiError(text, status, code);
+  return apiError(text, status, code, retryableCodes.has(code) || status === 429 || status >= 500);
 }
 
 export function parseRouteTable(body: string): AzureRoute[] {
@@ -75,12 +65,9 @@ export interface ArmClient {
   deleteRoute(table: RouteTableRef, name: string, signal: AbortSignal): Promise<void>;
 }
 
-export interface ArmOptions {
+export interface ArmOptions extends BearerAuth {
   readonly endpoint: string;
   readonly apiVersion: string;
-  readonly fetch: HttpFetch;
-  readonly token: (signal: AbortSignal) => Promise<string>;
-  readonly invalidateToken: () => void;
   /** Between polls when the service gives no Retry-After; default 1 s. */
   readonly pollIntervalMs?: number;
 }
@@ -91,27 +78,11 @@ export function createArmClient(options: ArmOptions): ArmClient {
     `subscriptions/${encodeURIComponent(t.subscriptionId)}/resourceGroups/${encodeURIComponent(t.resourceGroup)}/providers/Microsoft.Network/routeTables/${encodeURIComponent(t.routeTable)}`;
 
   async function call(what: string, method: string, url: string, signal: AbortSignal, body?: unknown): Promise<HttpResponse> {
-    const token = await options.token(signal);
-    const res = await options.fetch({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal,
-    });
-    if (res.status === 401) {
-      options.invalidateToken();
-      throw new AzureRetryableApiError(`${what}: 401: token refused`, 401, "Unauthorized");
-    }
+    const res = await bearerJsonCall(options, method, url, signal, body);
+    if (res.status === 401) throw apiError(`${what}: 401: token refused`, 401, "Unauthorized", true);
     if (res.status < 200 || res.status >= 300) throw azureError(what, res.status, res.body);
     return res;
   }
-
-  const sleep = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-    });
 
   /** Follows a long-running operation to its end. */
   async function settle(what: string, res: HttpResponse, signal: AbortSignal): Promise<void> {
@@ -124,7 +95,7 @@ export function createArmClient(options: ArmOptions): ArmClient {
     if (asyncUrl) {
       let last = res;
       for (;;) {
-        await sleep(delay(last), signal);
+        await sleepUnlessAborted(delay(last), signal);
         last = await call(`${what} (operation)`, "GET", asyncUrl, signal);
         const doc = JSON.parse(last.body) as { status?: string; error?: { code?: string; message?: string } };
         if (doc.status === "Succeeded") return;
@@ -134,7 +105,7 @@ export function createArmClient(options: ArmOptions): ArmClient {
     if (res.status === 202 && location) {
       let last = res;
       for (;;) {
-        await sleep(delay(last), signal);
+        await sleepUnlessAborted(delay(last), signal);
         last = await call(`${what} (operation)`, "GET", location, signal);
         if (last.status !== 202) return;
       }

@@ -5,7 +5,7 @@
  * re-read settles (alreadyExists, notFound) are retryable.
  */
 import { RetryableError } from "../../reconcile/action.ts";
-import type { HttpFetch } from "../http.ts";
+import { bearerJsonCall, cloudApiError, sleepUnlessAborted, type BearerAuth } from "../api.ts";
 
 export const defaultComputeEndpoint = "https://compute.googleapis.com/compute/v1/";
 
@@ -41,18 +41,7 @@ export interface GceError extends Error {
 
 const retryableReasons = new Set(["rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "backendError", "internalError", "alreadyExists", "notFound", "resourceNotReady", "RESOURCE_EXHAUSTED", "ALREADY_EXISTS", "RESOURCE_NOT_FOUND", "RESOURCE_NOT_READY"]);
 
-class GceApiError extends Error implements GceError {
-  override name = "GceApiError";
-  constructor(message: string, readonly status: number, readonly reason: string) {
-    super(message);
-  }
-}
-class GceRetryableApiError extends RetryableError implements GceError {
-  override name = "GceApiError";
-  constructor(message: string, readonly status: number, readonly reason: string) {
-    super(message);
-  }
-}
+const apiError = (message: string, status: number, reason: string, retryable: boolean): GceError => cloudApiError("GceApiError", message, { status, reason }, retryable);
 
 /** `{"error":{"code":409,"message":"…","errors":[{"reason":"alreadyExists"}]}}` or an Operation's error. */
 export function gceError(what: string, status: number, body: unknown): GceError {
@@ -60,8 +49,7 @@ export function gceError(what: string, status: number, body: unknown): GceError 
   const first = doc?.error?.errors?.[0];
   const reason = first?.reason ?? first?.code ?? doc?.error?.status ?? `HTTP${status}`;
   const message = `${what}: ${reason}: ${doc?.error?.message ?? first?.message ?? (typeof body === "string" ? body.slice(0, 200) : "")}`;
-  const retryable = retryableReasons.has(reason) || status === 429 || status >= 500;
-  return retryable ? new GceRetryableApiError(message, status, reason) : new GceApiError(message, status, reason);
+  return apiError(message, status, reason, retryableReasons.has(reason) || status === 429 || status >= 500);
 }
 
 function safeJson(text: string): unknown {
@@ -103,11 +91,8 @@ export interface ComputeClient {
   deleteRoute(project: string, name: string, signal: AbortSignal): Promise<void>;
 }
 
-export interface ComputeOptions {
+export interface ComputeOptions extends BearerAuth {
   readonly endpoint: string;
-  readonly fetch: HttpFetch;
-  readonly token: (signal: AbortSignal) => Promise<string>;
-  readonly invalidateToken: () => void;
   /** Between Operation polls; default 500 ms. */
   readonly pollIntervalMs?: number;
 }
@@ -115,18 +100,10 @@ export interface ComputeOptions {
 export function createComputeClient(options: ComputeOptions): ComputeClient {
   const base = options.endpoint.endsWith("/") ? options.endpoint : `${options.endpoint}/`;
   async function call(what: string, method: string, path: string, signal: AbortSignal, body?: unknown): Promise<Record<string, unknown>> {
-    const token = await options.token(signal);
-    const res = await options.fetch({
-      method,
-      url: `${base}${path}`,
-      headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal,
-    });
-    if (res.status === 401) options.invalidateToken();
+    const res = await bearerJsonCall(options, method, `${base}${path}`, signal, body);
     if (res.status < 200 || res.status >= 300) {
       const error = gceError(what, res.status, res.body);
-      throw res.status === 401 ? new GceRetryableApiError(error.message, 401, error.reason) : error;
+      throw res.status === 401 ? apiError(error.message, 401, error.reason, true) : error;
     }
     const doc = safeJson(res.body);
     if (doc === null || typeof doc !== "object") throw new RetryableError(`${what}: unreadable answer`);
@@ -140,10 +117,7 @@ export function createComputeClient(options: ComputeOptions): ComputeClient {
         if (current.error) throw gceError(what, Number(current.httpErrorStatusCode ?? 400), { error: current.error as never });
         return;
       }
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, options.pollIntervalMs ?? 500);
-        signal.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-      });
+      await sleepUnlessAborted(options.pollIntervalMs ?? 500, signal);
       current = await call(`${what} (operation)`, "GET", `projects/${encodeURIComponent(project)}/global/operations/${encodeURIComponent(String(current.name))}`, signal);
     }
   }
