@@ -14,7 +14,8 @@
 import { spawn } from "node:child_process";
 import dgram from "node:dgram";
 import { deriveKeys } from "../src/auth/keys.ts";
-import { createMetrics, initBridge } from "../src/metrics/registry.ts";
+import { initBridge } from "../src/metrics/bridge-series.ts";
+import { createMetrics } from "../src/metrics/registry.ts";
 import { startMetricsServer } from "../src/metrics/server.ts";
 import { startStatusServer } from "../src/partner/server.ts";
 import { formatGoTime, ZERO_TIME } from "../src/partner/status-body.ts";

@@ -5,7 +5,7 @@
 import { ipsecStatesFor } from "../collectors/ipsec-state.ts";
 import type { BridgeConfig, Config } from "../config/index.ts";
 import type { Component, ComponentSpec, Job, JobContext } from "../daemon/component.ts";
-import { initBridge, removeBridge } from "../metrics/registry.ts";
+import { initBridge, removeBridge } from "../metrics/bridge-series.ts";
 import { OwnProbeIds } from "../probe/own-ids.ts";
 import type { BridgeStatus } from "../partner/status-body.ts";
 import { BridgeRuntime } from "./bridge.ts";

@@ -1,7 +1,6 @@
-import { consola } from "consola";
 import { UserError, errorMessage } from "../util/errors.ts";
 import { escapeControl } from "../util/escape.ts";
-import { configureLogger, logLevelNames, type LogFormat } from "../util/log.ts";
+import { configureLogger, logger, logLevelNames, type LogFormat } from "../util/log.ts";
 
 /** Options every subcommand shares. */
 export const loggingArgs = {
@@ -46,7 +45,8 @@ export async function runCli(body: () => Promise<void>): Promise<void> {
       for (const problem of error.problems) process.stderr.write(`error: ${escapeControl(problem)}\n`);
       process.exit(1);
     }
-    consola.error(`unexpected failure: ${escapeControl(errorMessage(error))}`);
+    // Through our logger, so --log-format json applies here too.
+    logger.withTag("cli").error(`unexpected failure: ${errorMessage(error)}`);
     if (error instanceof Error && error.stack) process.stderr.write(error.stack.split("\n").map(escapeControl).join("\n") + "\n");
     process.exit(2);
   }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { parseCidr, parseHostPort, type Cidr, type HostPort } from "./address.ts";
 import { formatDurationMs, parseDurationMs } from "./duration.ts";
 import { placeholderProblems, type HookName } from "./placeholders.ts";
-import { ROLES } from "./model.ts";
+import { ROLES } from "../roles/role.ts";
 
 export type FieldMeta = { description: string; type?: string; default?: string; keyName?: string };
 

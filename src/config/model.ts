@@ -11,7 +11,7 @@ import type { AnnounceConfig } from "../announce/model.ts";
 import type { CloudAws, CloudAzure, CloudGcp } from "../cloud/schema.ts";
 
 /** The two roles, of a bridge and of a tunnel, in config, state machine and status body alike. */
-export const ROLES = ["active", "standby"] as const;
+import { ROLES } from "../roles/role.ts";
 const roleModel = z.enum(ROLES);
 
 export const hostPortModel = z.object({
@@ -106,4 +106,4 @@ export type HookConfig = z.output<typeof hookModel>;
 export type TunnelConfig = z.output<typeof tunnelModel>;
 export type BridgeConfig = z.output<typeof bridgeModel>;
 export type Config = z.output<typeof configModel>;
-export type Role = z.output<typeof roleModel>;
+export type { Role } from "../roles/role.ts";

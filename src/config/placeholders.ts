@@ -7,8 +7,9 @@
  * lower-case placeholder is a config error (Go leaves it in and the shell expands it to nothing).
  */
 
-export const hookNames = ["bridge_activate", "bridge_deactivate", "interface_activate", "interface_deactivate"] as const;
-export type HookName = (typeof hookNames)[number];
+import { isInterfaceHook, type HookName } from "../hooks/names.ts";
+
+export { hookNames, isInterfaceHook, type HookName } from "../hooks/names.ts";
 
 const bridgePlaceholders = [
   "proto",
@@ -24,10 +25,6 @@ export const placeholderNames: readonly string[] = [...bridgePlaceholders, ...tu
 
 /** Global pattern of a placeholder; group 1 is the name. */
 export const placeholderPattern = /\$\{([a-z_][a-z0-9_]*)\}/g;
-
-export function isInterfaceHook(hook: HookName): boolean {
-  return hook === "interface_activate" || hook === "interface_deactivate";
-}
 
 /** Placeholder names a hook may use. */
 export function allowedPlaceholders(hook: HookName): readonly string[] {

@@ -2,9 +2,9 @@
  * Shapes of the hook runner. Hook names and hook settings are the config
  * model's (one vocabulary); results and reports are defined here.
  */
-export { hookNames, type HookName } from "../config/placeholders.ts";
+export { hookNames, type HookName } from "./names.ts";
 export type { HookConfig, Reapply } from "../config/index.ts";
-import type { HookName } from "../config/placeholders.ts";
+import type { HookName } from "./names.ts";
 
 /** What happened to one command. */
 export type CommandResult = {

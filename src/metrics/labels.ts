@@ -1,7 +1,7 @@
 /** Label values known up front, so their series can exist at 0 from the start. */
 
 /** Hook names used as the `hook` label: the config's vocabulary (docs/behaviour.md §Hooks). */
-export { hookNames as HOOK_NAMES, type HookName } from "../config/placeholders.ts";
+export { hookNames as HOOK_NAMES, type HookName } from "../hooks/names.ts";
 /** `vpnham_hook_runs_total{outcome}` values. */
 export const HOOK_OUTCOMES = ["ok", "failed", "timeout", "dry_run"] as const;
 export type HookOutcome = (typeof HOOK_OUTCOMES)[number];

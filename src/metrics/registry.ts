@@ -4,8 +4,6 @@ import { registerProcessMetrics } from "./process.ts";
 import { RELOAD_OUTCOMES } from "./labels.ts";
 
 // The lifecycle helpers live in their own files; re-exported so callers need one import.
-export { initBridge, removeBridge } from "./bridge-series.ts";
-export { startEventLoopLagMonitor } from "./event-loop.ts";
 export { ERROR_SCOPES, HOOK_NAMES, HOOK_OUTCOMES, RELOAD_OUTCOMES, type HookName, type HookOutcome } from "./labels.ts";
 
 type BridgeTunnel = "bridge" | "tunnel";

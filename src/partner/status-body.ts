@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROLES, type Role } from "../config/model.ts";
+import { ROLES, type Role } from "../roles/role.ts";
 
 /**
  * The partner status JSON (docs/protocol.md §Partner status), as the Go vpnham v0.0.18 serves and reads it.

@@ -4,7 +4,7 @@
  * the desired roles from all inputs, so a missed edge can never leave a
  * bridge stuck.
  */
-import type { Role } from "../config/model.ts";
+import type { Role } from "./role.ts";
 
 export type { Role };
 

@@ -1,7 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
-import { createMetrics, initBridge } from "../../src/metrics/registry.ts";
+import { initBridge } from "../../src/metrics/bridge-series.ts";
+import { createMetrics } from "../../src/metrics/registry.ts";
 import { acceptsGzip, startMetricsServer } from "../../src/metrics/server.ts";
 import { parsePromText } from "./support.ts";
 

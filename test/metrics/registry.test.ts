@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { register as globalRegistry } from "prom-client";
-import { createMetrics, initBridge, removeBridge, startEventLoopLagMonitor, type Metrics } from "../../src/metrics/registry.ts";
+import { initBridge, removeBridge } from "../../src/metrics/bridge-series.ts";
+import { startEventLoopLagMonitor } from "../../src/metrics/event-loop.ts";
+import { createMetrics, type Metrics } from "../../src/metrics/registry.ts";
 import { parsePromText, waitFor, type Family } from "./support.ts";
 
 // A scrape of the Go vpnham v0.0.18, recorded. (Cast: Deno's checker without deno.json lacks ImportMeta.url.)

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createMetrics, initBridge } from "../../src/metrics/registry.ts";
+import { initBridge } from "../../src/metrics/bridge-series.ts";
+import { createMetrics } from "../../src/metrics/registry.ts";
 import { startMetricsServer } from "../../src/metrics/server.ts";
 import { parsePromText, rawRequest, waitFor } from "./support.ts";
 
