@@ -74,6 +74,11 @@ export function duration(options: DurationOptions & { default: string }) {
     .meta({ type: "duration", default: options.default, ...options.meta });
 }
 
+/** A duration that may be absent (undefined); its default is the caller's to apply. */
+export function optionalDuration(options: DurationOptions & { default: string }) {
+  return durationBase(options).optional().meta({ type: "duration", default: options.default, ...options.meta });
+}
+
 /** Integer in `min..max`; absent or 0 → default (as Go). */
 export function integer(options: { meta: FieldMeta; default: number; min: number; max: number }) {
   return z

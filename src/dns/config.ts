@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import type { NormalizeEnv } from "../config/normalize.ts";
 import { FileRefusedError } from "../util/read-file.ts";
-import type { CloudflareProviderConfig, Rfc2136ProviderConfig } from "./provider-schema.ts";
+import type { CloudflareProviderConfig, Rfc2136ProviderConfig, Route53ProviderConfig } from "./provider-schema.ts";
 import type { DnsFailoverSection } from "./schema.ts";
 import { tsigSecretFromText, type TsigAlgorithm } from "./tsig.ts";
 
@@ -16,7 +16,9 @@ export type Rfc2136Provider = Omit<Rfc2136ProviderConfig, "tsig"> & {
   tsig?: { keyName: string; algorithm: TsigAlgorithm; secretBase64: string };
 };
 export type CloudflareProvider = Omit<CloudflareProviderConfig, "token" | "tokenFile"> & { token: string };
-export type DnsProvider = Rfc2136Provider | CloudflareProvider;
+/** Route 53 has no secret in the config: AWS credentials come from the environment or the instance role (src/cloud/aws/credentials.ts). */
+export type Route53Provider = Route53ProviderConfig;
+export type DnsProvider = Rfc2136Provider | CloudflareProvider | Route53Provider;
 
 export type DnsFailoverConfig = Omit<DnsFailoverSection, "secret" | "secretFile" | "providers"> & {
   providers: Record<string, DnsProvider>;
@@ -67,6 +69,10 @@ export function resolveDnsSecrets(section: DnsFailoverSection, env: NormalizeEnv
       const token = text?.trim();
       if (text !== undefined && !token) problems.push(`${at}.${inlineToken === undefined ? "token_file" : "token"}: the token is empty`);
       resolved[name] = { ...plain, token: token ?? "" };
+      continue;
+    }
+    if (provider.kind === "route53") {
+      resolved[name] = provider;
       continue;
     }
     const { tsig, ...plain } = provider;

@@ -18,7 +18,7 @@ import { dnsMetrics, reconcileMetricsOf } from "./metrics.ts";
 import { PeersRuntime, type PeersSettings } from "./peers.ts";
 import type { NameDesired } from "./plan.ts";
 import { createNameReconciler, type NameReconciler } from "./reconciler.ts";
-import { createProviderClient } from "./provider.ts";
+import { createProviderClient, type DnsProviderClient } from "./provider.ts";
 
 export const DNS_KEY_PREFIX = "dns_failover:";
 const log = logger.withTag("dns");
@@ -76,6 +76,7 @@ interface NameSettings {
 function nameComponent(key: string, settings: NameSettings, hub: DnsHub, context: JobContext): Component {
   let loop: ReconcileLoop<NameDesired> | undefined;
   let reconciler: NameReconciler | undefined;
+  let client: DnsProviderClient | undefined;
   let unregister: (() => void) | undefined;
   let desired: NameDesired | undefined;
   const metrics = dnsMetrics(context.metrics.registry);
@@ -85,14 +86,15 @@ function nameComponent(key: string, settings: NameSettings, hub: DnsHub, context
       reconciler = createNameReconciler({
         name: settings.name,
         provider: settings.providerName,
-        client: createProviderClient(provider),
+        client: (client = createProviderClient(provider)),
         metrics,
         dryRun: settings.dryRun,
         addresses: settings.addresses,
       });
       loop = startReconcileLoop(reconciler, {
         dryRun: settings.dryRun,
-        callTimeoutMs: provider.timeoutMs,
+        // A Route 53 change waits for INSYNC inside its call (docs/dns-failover.md §Route 53).
+        callTimeoutMs: provider.kind === "route53" ? provider.timeoutMs * 2 + provider.insyncTimeoutMs : provider.timeoutMs,
         driftIntervalMs: settings.driftIntervalMs,
         metrics: reconcileMetricsOf(context.metrics.registry),
       });
@@ -116,6 +118,7 @@ function nameComponent(key: string, settings: NameSettings, hub: DnsHub, context
     async stop() {
       unregister?.();
       await loop?.stop();
+      client?.close?.();
       reconciler?.removeSeries();
     },
     status: () => ({ dns: reconciler?.lastRead(), wanted: desired, reconcile: loop?.status() }),

@@ -6,11 +6,12 @@
  */
 import { z } from "zod";
 import type { HostPort } from "../config/address.ts";
-import { duration, hostPort, httpUrl, show } from "../config/fields.ts";
+import { duration, hostPort, httpUrl, optionalDuration, show } from "../config/fields.ts";
+import { parseDurationMs } from "../config/duration.ts";
 import { parseDnsName } from "./names.ts";
 import { TSIG_ALGORITHMS, type TsigAlgorithm } from "./tsig.ts";
 
-export const PROVIDER_KINDS = ["rfc2136", "cloudflare"] as const;
+export const PROVIDER_KINDS = ["rfc2136", "cloudflare", "route53"] as const;
 export const CLOUDFLARE_API_BASE = "https://api.cloudflare.com/client/v4";
 export const DEFAULT_PROVIDER_TIMEOUT = "5s";
 
@@ -29,7 +30,19 @@ export type CloudflareProviderConfig = Common & {
   token?: string;
   tokenFile?: string;
 };
-export type DnsProviderConfig = Rfc2136ProviderConfig | CloudflareProviderConfig;
+export type Route53ProviderConfig = Common & {
+  kind: "route53";
+  hostedZoneId: string;
+  /** The API base; undefined: AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL, else Route 53's public one (route53.ts). */
+  endpoint?: string;
+  /** The SigV4 signing region (us-east-1 for Route 53 in the aws partition). */
+  region: string;
+  /** How long a change may stay PENDING before the run counts as failed; 0: do not wait for INSYNC. */
+  insyncTimeoutMs: number;
+};
+export type DnsProviderConfig = Rfc2136ProviderConfig | CloudflareProviderConfig | Route53ProviderConfig;
+export const ROUTE53_SIGNING_REGION = "us-east-1";
+export const DEFAULT_INSYNC_TIMEOUT = "120s";
 
 type Ctx = z.RefinementCtx;
 const fail = (ctx: Ctx, value: unknown, message: string): never => {
@@ -66,6 +79,14 @@ const providerFields = z.strictObject({
   api_base: httpUrl({ description: "cloudflare: the API base URL (a private endpoint, a proxy or a test fake)" }).optional().meta({ default: CLOUDFLARE_API_BASE }),
   token: secretText("string", "cloudflare: API token with Zone.DNS edit on the zone; prefer token_file"),
   token_file: secretText("path", "cloudflare: file holding the API token, relative to the config"),
+  hosted_zone_id: z
+    .string()
+    .regex(/^(\/hostedzone\/)?[A-Z0-9]{1,32}$/, { error: "is not a Route 53 hosted zone id (Z…, upper-case letters and digits)" })
+    .optional()
+    .meta({ type: "string", description: "route53: the hosted zone's id (Z0123…; /hostedzone/ in front is accepted)" }),
+  endpoint: httpUrl({ description: "route53: the API base URL (default: AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL, else https://route53.amazonaws.com)" }).optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "is not an AWS region" }).optional().meta({ type: "string", default: "us-east-1", description: "route53: the SigV4 signing region (cn-northwest-1 in China, us-gov-west-1 in GovCloud)" }),
+  insync_timeout: optionalDuration({ minMs: 0, default: DEFAULT_INSYNC_TIMEOUT, meta: { description: "route53: how long to wait for a change to be INSYNC (GetChange); 0: do not wait" } }),
   proxied: z.boolean().optional().meta({ type: "boolean", default: "false", description: "cloudflare: records are proxied through Cloudflare (goavail's dns_proxied; Cloudflare then sets TTL 1, automatic)" }),
 });
 
@@ -73,6 +94,7 @@ type RawProvider = z.output<typeof providerFields>;
 const kindKeys: Record<(typeof PROVIDER_KINDS)[number], { required: Array<keyof RawProvider>; optional: Array<keyof RawProvider> }> = {
   rfc2136: { required: ["server"], optional: ["tsig_key", "tsig_algorithm", "tsig_secret", "tsig_secret_file"] },
   cloudflare: { required: ["zone_id"], optional: ["api_base", "token", "token_file", "proxied"] },
+  route53: { required: ["hosted_zone_id"], optional: ["endpoint", "region", "insync_timeout"] },
 };
 const commonKeys = new Set(["kind", "zone", "timeout"]);
 
@@ -97,6 +119,16 @@ export const providerSchema = providerFields
         proxied: raw.proxied ?? false,
         ...(raw.token === undefined ? {} : { token: raw.token }),
         ...(raw.token_file === undefined ? {} : { tokenFile: raw.token_file }),
+      };
+    }
+    if (raw.kind === "route53") {
+      return {
+        ...common,
+        kind: "route53",
+        hostedZoneId: (raw.hosted_zone_id ?? "").replace(/^\/hostedzone\//, ""),
+        ...(raw.endpoint === undefined ? {} : { endpoint: raw.endpoint.replace(/\/+$/, "") }),
+        region: raw.region ?? ROUTE53_SIGNING_REGION,
+        insyncTimeoutMs: raw.insync_timeout ?? parseDurationMs(DEFAULT_INSYNC_TIMEOUT),
       };
     }
     exclusive("tsig_secret", "tsig_secret_file");

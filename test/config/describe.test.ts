@@ -89,7 +89,7 @@ const everyKey = [
   "dns_failover.addresses.<address>.check",
   ...dnsCheckKeys.map((k) => `dns_failover.addresses.<address>.check.${k}`),
   ...["names", "names.<name>", "names.<name>.ttl", "names.<name>.provider", "providers", "providers.<provider>"].map((k) => `dns_failover.${k}`),
-  ...["kind", "zone", "timeout", "server", "tsig_key", "tsig_algorithm", "tsig_secret", "tsig_secret_file", "zone_id", "api_base", "token", "token_file", "proxied"].map(
+  ...["kind", "zone", "timeout", "server", "tsig_key", "tsig_algorithm", "tsig_secret", "tsig_secret_file", "zone_id", "api_base", "token", "token_file", "hosted_zone_id", "endpoint", "region", "insync_timeout", "proxied"].map(
     (k) => `dns_failover.providers.<provider>.${k}`,
   ),
   ...["peers", "peers.<peer>", "min_peers_agree", "listen", "secret", "secret_file", "poll_interval", "poll_timeout", "vote_max_age"].map((k) => `dns_failover.${k}`),
