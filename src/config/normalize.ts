@@ -158,7 +158,7 @@ function hooksOf(raw: RawBridge, top: RawConfig, baseDir: string): Record<HookNa
   if (activate?.reapply) hooks.bridge_activate.reapply = activate.reapply;
   if (activate?.aws || activate?.gcp || activate?.azure) {
     hooks.bridge_activate.cloud = {
-      ...(activate.aws ? { aws: normalizeAws(activate.aws) } : {}),
+      ...(activate.aws ? { aws: normalizeAws(activate.aws, (path) => resolve(baseDir, path)) } : {}),
       ...(activate.gcp ? { gcp: normalizeGcp(activate.gcp) } : {}),
       ...(activate.azure ? { azure: normalizeAzure(activate.azure, (path) => resolve(baseDir, path)) } : {}),
     };
