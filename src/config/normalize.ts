@@ -122,6 +122,10 @@ function normalizeBridge(
     }
   }
 
+  raw.partner_checks.forEach((check, i) => {
+    if (top.checks?.[check] === undefined) problems.push(`${at}.partner_checks[${i}]: no check ${check} in checks:`);
+  });
+
   const bridgeActivate = raw.reconcile?.bridge_activate;
   if (bridgeActivate?.aws && bridgeActivate.aws.route_tables.length === 0) {
     warnings.push(`${at}.reconcile.bridge_activate.aws.route_tables: empty; no route table will be updated`);
@@ -135,6 +139,7 @@ function normalizeBridge(
     statusAddr: raw.status_addr,
     partnerUrl: (raw.partner_url ?? raw.partner_status_url)!,
     ...(raw.partner_polling_interface === undefined ? {} : { partnerPollingInterface: raw.partner_polling_interface }),
+    ...(raw.partner_checks.length === 0 ? {} : { partnerChecks: raw.partner_checks }),
     partnerStatusTimeoutMs: raw.partner_status_timeout,
     partnerThresholdDown: raw.partner_status_threshold_down,
     partnerThresholdUp: raw.partner_status_threshold_up,

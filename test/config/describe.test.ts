@@ -21,6 +21,7 @@ const everyKey = [
     "partner_url",
     "partner_status_url",
     "partner_polling_interface",
+    "partner_checks",
     "partner_status_timeout",
     "partner_status_threshold_down",
     "partner_status_threshold_up",
