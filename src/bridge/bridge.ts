@@ -6,7 +6,7 @@ import { interfaceIp, placeholderValues } from "../hooks/placeholders.ts";
 import { createHookScheduler, type HookScheduler } from "../hooks/scheduler.ts";
 import type { HookEvent, HookRunReport } from "../hooks/types.ts";
 import type { Metrics } from "../metrics/registry.ts";
-import { initialPartnerHealth, partnerSample, type PartnerHealthState } from "../monitor/partner-health.ts";
+import { initialPartnerHealth, partnerPathsGood, partnerSample, type PartnerHealthState } from "../monitor/partner-health.ts";
 import type { TunnelHealthState, TunnelVerdict } from "../monitor/tunnel-health.ts";
 import { pollOutcomeLabel, type PollOutcome } from "../partner/outcome.ts";
 import { createPartnerPoller } from "../partner/poller.ts";
@@ -36,6 +36,8 @@ export interface BridgeRuntimeOptions {
   onHookReport?: (bridge: string, report: HookRunReport) => void;
   /** CHILD_SA states for tunnels with `ipsec:` (docs/collectors.md §IPsec-aware failover). */
   ipsecStates?: IpsecStates;
+  /** Whether each of partner_checks is up now (undefined: not running or undecided); docs/behaviour.md §Partner health. */
+  partnerChecksUp?: () => ReadonlyArray<boolean | undefined>;
 }
 
 /**
@@ -236,7 +238,8 @@ export class BridgeRuntime {
     this.partnerReport = outcome.ok ? outcome.status : null;
     if (outcome.ok) this.lastGoodPartnerReport = outcome.status;
     this.bothActivePolls = this.roles.bridgeActive && this.partnerReport?.active === true ? this.bothActivePolls + 1 : 0;
-    const sample = partnerSample(this.partner, outcome.ok && outcome.status.up, {
+    const poll = outcome.ok ? { ok: true as const, up: outcome.status.up } : outcome;
+    const sample = partnerSample(this.partner, partnerPathsGood(poll, outcome.ok ? [] : (this.options.partnerChecksUp?.() ?? [])), {
       holdFirstDown: monotonicMs() < this.partnerGraceUntilMs,
     });
     this.partner = sample.state;

@@ -2,6 +2,8 @@
  * Bridges as a job (src/daemon/jobs.ts): one component per configured bridge, key
  * `bridge:<name>`, its settings the bridge's whole config, so any change restarts it.
  */
+import { CHECK_KEY_PREFIX } from "../checks/job.ts";
+import type { CheckStatus } from "../checks/runtime.ts";
 import { ipsecStatesFor } from "../collectors/ipsec-state.ts";
 import type { BridgeConfig, Config } from "../config/index.ts";
 import type { Component, ComponentSpec, Job, JobContext } from "../daemon/component.ts";
@@ -29,6 +31,7 @@ export class BridgeComponent implements Component {
       ownProbeIds,
       onHookReport: context.onHookReport,
       ipsecStates: ipsecStatesFor(context.metrics),
+      ...(settings.partnerChecks ? { partnerChecksUp: () => partnerChecksUp(settings.partnerChecks ?? [], context) } : {}),
     });
   }
 
@@ -46,6 +49,14 @@ export class BridgeComponent implements Component {
   status(): BridgeStatus {
     return this.runtime.status();
   }
+}
+
+/** Each of partner_checks: up once decided up (docs/behaviour.md §Partner health). */
+function partnerChecksUp(names: readonly string[], context: JobContext): Array<boolean | undefined> {
+  return names.map((name) => {
+    const status = context.component?.(`${CHECK_KEY_PREFIX}${name}`)?.status() as CheckStatus | undefined;
+    return status === undefined || !status.decided ? undefined : status.up;
+  });
 }
 
 export const bridgeJob: Job = (context) => {

@@ -53,6 +53,8 @@ export interface CloudJobOptions {
   readonly retry?: RetryPolicy;
   /** GCP Operation and Azure long-running operation polling; default 500 ms / 1 s. */
   readonly pollIntervalMs?: number;
+  /** How often a standby learns the partner's routes (adopt_partner_routes); default drift_interval, else 1 min. */
+  readonly learnIntervalMs?: number;
 }
 
 interface TableRun {
@@ -89,6 +91,9 @@ export class CloudRoutesComponent implements Component {
   private provider: CloudProvider | undefined;
   private watch: ReturnType<typeof setInterval> | undefined;
   private runs: TableRun[] | undefined;
+  private learning: { abort: AbortController; done: Promise<void> } | undefined;
+  private lastLearnMs = -Infinity;
+  private learnError = "";
   private readonly stopping = new Set<Promise<void>>();
 
   constructor(
@@ -146,9 +151,32 @@ export class CloudRoutesComponent implements Component {
       const active = this.context.bridgeActive(this.settings.bridge) === true;
       if (active && !this.runs) this.activate();
       else if (!active && this.runs) this.deactivate("the bridge is no longer active");
+      if (!active) this.maybeLearn();
     } catch (error) {
       this.log.error(`watching the bridge failed: ${errorMessage(error)}`);
     }
+  }
+
+  /** Standby: let the provider learn (docs/cloud-routes.md §Adopting the partner's routes), one read at a time. */
+  private maybeLearn(): void {
+    const learn = this.provider?.learn;
+    const intervalMs = this.options.learnIntervalMs ?? (this.timing.driftIntervalMs || 60_000);
+    if (!learn || this.learning || Date.now() - this.lastLearnMs < intervalMs) return;
+    this.lastLearnMs = Date.now();
+    const abort = new AbortController();
+    const done = learn
+      .call(this.provider, abort.signal)
+      .then(() => {
+        if (this.learnError) this.log.info("learning the partner's routes works again");
+        this.learnError = "";
+      })
+      .catch((error: unknown) => {
+        const message = errorMessage(error);
+        if (message !== this.learnError && !abort.signal.aborted) this.log.warn(message);
+        this.learnError = message;
+      })
+      .finally(() => (this.learning = undefined));
+    this.learning = { abort, done };
   }
 
   private activate(): void {
@@ -219,6 +247,8 @@ export class CloudRoutesComponent implements Component {
   async stop(): Promise<void> {
     if (this.watch) clearInterval(this.watch);
     this.watch = undefined;
+    this.learning?.abort.abort();
+    await this.learning?.done;
     this.deactivate("stopping");
     await Promise.all([...this.stopping]);
     this.http?.close();

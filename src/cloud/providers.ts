@@ -8,6 +8,8 @@ import { createAwsContext } from "./aws/context.ts";
 import { localAddresses as hostAddresses, type LocalAddresses } from "./aws/eni.ts";
 import type { Destination } from "./aws/plan.ts";
 import { AWS_ROUTE_KIND, awsTableReconciler } from "./aws/reconciler.ts";
+import { learnAdopted, withAdopted } from "./aws/adopt.ts";
+import { loadAdoptedState, saveAdoptedState } from "./aws/adopt-state.ts";
 import type { Env } from "./aws/settings.ts";
 import type { ClaimDecision, ClaimView } from "./claim.ts";
 import { createGcpContext, GCP_ROUTE_KIND, gcpReconciler } from "./gcp/reconciler.ts";
@@ -36,6 +38,8 @@ export interface CloudProvider {
   readonly targets: readonly CloudTarget[];
   /** What is resolved so far (region, ENIs, project, instance…). */
   known(): Record<string, unknown>;
+  /** While standby: read the targets and learn from them (AWS adopt_partner_routes); throws on failure. */
+  learn?(signal: AbortSignal): Promise<void>;
 }
 
 /** The engine settings a cloud's config gives. */
@@ -68,14 +72,18 @@ export function awsProvider(aws: CloudAws, input: ProviderInput): CloudProvider 
     fetch: input.fetch,
     ...(input.localAddresses ? { localAddresses: input.localAddresses } : {}),
   });
+  // docs/cloud-routes.md §Adopting the partner's routes: learned while standby, kept in a file.
+  const stateFile = aws.adoptStateFile ?? `/var/lib/vpnham/cloud-${input.bridge}-aws.json`;
+  const adopted = aws.adoptPartnerRoutes ? loadAdoptedState(stateFile) : {};
+  const destinationsFor = (routeTableId: string) => (aws.adoptPartnerRoutes ? withAdopted(input.destinations, adopted[routeTableId]) : input.destinations);
   return {
     kind: AWS_ROUTE_KIND,
     targets: aws.routeTables.map((routeTableId) => ({
       name: routeTableId,
       target: `${input.bridge}/${routeTableId}`,
-      desired: () => input.destinations,
+      desired: () => destinationsFor(routeTableId),
       reconciler: (decide) =>
-        awsTableReconciler({ routeTableId, target: `${input.bridge}/${routeTableId}`, aws: context, destinations: input.destinations, decide }) as Reconciler<unknown, unknown>,
+        awsTableReconciler({ routeTableId, target: `${input.bridge}/${routeTableId}`, aws: context, destinations: destinationsFor(routeTableId), decide }) as Reconciler<unknown, unknown>,
     })),
     known() {
       const k = context.known();
@@ -83,8 +91,32 @@ export function awsProvider(aws: CloudAws, input: ProviderInput): CloudProvider 
         ...(k.region ? { region: k.region, endpoint: k.endpoint } : {}),
         ...(k.enis ? { networkInterfaces: k.enis } : {}),
         ...(k.credentials ? { credentials: k.credentials } : {}),
+        ...(aws.adoptPartnerRoutes ? { adopted: { ...adopted } } : {}),
       };
     },
+    ...(aws.adoptPartnerRoutes
+      ? {
+          async learn(signal: AbortSignal) {
+            let changed = false;
+            const failures: string[] = [];
+            for (const routeTableId of aws.routeTables) {
+              try {
+                const table = await context.ec2.describeRouteTable(routeTableId, signal);
+                const eni = await context.eniFor(table.vpcId, signal);
+                const next = learnAdopted(input.destinations, eni, table, adopted[routeTableId]);
+                if (next && JSON.stringify(next) !== JSON.stringify(adopted[routeTableId])) {
+                  adopted[routeTableId] = next;
+                  changed = true;
+                }
+              } catch (error) {
+                failures.push(`${routeTableId}: ${error instanceof Error ? error.message : String(error)}`);
+              }
+            }
+            if (changed) await saveAdoptedState(stateFile, adopted);
+            if (failures.length > 0) throw new Error(`learning the partner's routes: ${failures.join("; ")}`);
+          },
+        }
+      : {}),
   };
 }
 

@@ -34,6 +34,15 @@ export const awsSchema = z
       default: cloudDefaults.partnerClaimHoldMax,
       meta: { description: "longest the configured-standby holds back after its partner took the routes back (split brain; vpnham addition)" },
     }),
+    adopt_partner_routes: z
+      .boolean()
+      .default(false)
+      .meta({ type: "boolean", default: "false", description: "also take over every route of the tables that targets the partner's ENI, learned while standby (VNS3 parity; vpnham addition)" }),
+    adopt_state_file: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ type: "path", default: "/var/lib/vpnham/cloud-<bridge>-aws.json", description: "where adopt_partner_routes keeps what it learned (relative to the config file)" }),
   })
   .meta({ type: "mapping", description: "point AWS route tables at this host's ENI while the bridge is active (docs/cloud-routes.md)" });
 
@@ -49,9 +58,13 @@ export interface CloudAws {
   networkInterfaceId?: string;
   driftIntervalMs: number;
   partnerClaimHoldMaxMs: number;
+  /** docs/cloud-routes.md §Adopting the partner's routes. */
+  adoptPartnerRoutes?: boolean;
+  /** Absolute path; default /var/lib/vpnham/cloud-<bridge>-aws.json. */
+  adoptStateFile?: string;
 }
 
-export function normalizeAws(raw: RawCloudAws): CloudAws {
+export function normalizeAws(raw: RawCloudAws, resolvePath: (path: string) => string = (path) => path): CloudAws {
   return {
     timeoutMs: raw.timeout,
     routeTables: raw.route_tables,
@@ -61,6 +74,8 @@ export function normalizeAws(raw: RawCloudAws): CloudAws {
     ...(raw.network_interface_id === undefined ? {} : { networkInterfaceId: raw.network_interface_id }),
     driftIntervalMs: raw.drift_interval,
     partnerClaimHoldMaxMs: raw.partner_claim_hold_max,
+    ...(raw.adopt_partner_routes ? { adoptPartnerRoutes: true } : {}),
+    ...(raw.adopt_state_file === undefined ? {} : { adoptStateFile: resolvePath(raw.adopt_state_file) }),
   };
 }
 

@@ -65,6 +65,8 @@ export const bridgeModel = z.object({
   statusAddr: hostPortModel,
   partnerUrl: z.string(),
   partnerPollingInterface: z.string().optional(),
+  /** Checks (of `checks:`) that are more paths to the partner (docs/behaviour.md §Partner health). */
+  partnerChecks: z.array(z.string()).optional(),
   partnerStatusTimeoutMs: z.number().positive(),
   partnerThresholdDown: z.number().int().min(2).max(100),
   partnerThresholdUp: z.number().int().min(2).max(100),

@@ -122,6 +122,10 @@ function normalizeBridge(
     }
   }
 
+  raw.partner_checks.forEach((check, i) => {
+    if (top.checks?.[check] === undefined) problems.push(`${at}.partner_checks[${i}]: no check ${check} in checks:`);
+  });
+
   const bridgeActivate = raw.reconcile?.bridge_activate;
   if (bridgeActivate?.aws && bridgeActivate.aws.route_tables.length === 0) {
     warnings.push(`${at}.reconcile.bridge_activate.aws.route_tables: empty; no route table will be updated`);
@@ -135,6 +139,7 @@ function normalizeBridge(
     statusAddr: raw.status_addr,
     partnerUrl: (raw.partner_url ?? raw.partner_status_url)!,
     ...(raw.partner_polling_interface === undefined ? {} : { partnerPollingInterface: raw.partner_polling_interface }),
+    ...(raw.partner_checks.length === 0 ? {} : { partnerChecks: raw.partner_checks }),
     partnerStatusTimeoutMs: raw.partner_status_timeout,
     partnerThresholdDown: raw.partner_status_threshold_down,
     partnerThresholdUp: raw.partner_status_threshold_up,
@@ -158,7 +163,7 @@ function hooksOf(raw: RawBridge, top: RawConfig, baseDir: string): Record<HookNa
   if (activate?.reapply) hooks.bridge_activate.reapply = activate.reapply;
   if (activate?.aws || activate?.gcp || activate?.azure) {
     hooks.bridge_activate.cloud = {
-      ...(activate.aws ? { aws: normalizeAws(activate.aws) } : {}),
+      ...(activate.aws ? { aws: normalizeAws(activate.aws, (path) => resolve(baseDir, path)) } : {}),
       ...(activate.gcp ? { gcp: normalizeGcp(activate.gcp) } : {}),
       ...(activate.azure ? { azure: normalizeAzure(activate.azure, (path) => resolve(baseDir, path)) } : {}),
     };

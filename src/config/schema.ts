@@ -136,6 +136,7 @@ const bridgeSchema = z
     partner_url: httpUrl({ description: "the partner's status server, e.g. http://10.0.0.3:8080/", default: "required (or partner_status_url)" }).optional(),
     partner_status_url: httpUrl({ description: "old name of partner_url (Go v0.0.1); set only one" }).optional(),
     partner_polling_interface: interfaceName({ description: "poll the partner from this interface's first address" }).optional(),
+    partner_checks: stringList(z.string().min(1), { type: "list of check names", description: "more paths to the partner: checks of `checks:`; the partner counts as unreachable only when its poll and every one of these fail (vpnham addition)" }),
     partner_status_timeout: duration({
       minMs: 1,
       zeroIsDefault: true,

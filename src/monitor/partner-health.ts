@@ -41,3 +41,19 @@ export function partnerSample(
   if (next.changed === undefined) return { state: next.state };
   return { state: next.state, changed: next.changed === "up" };
 }
+
+/**
+ * One sample of the partner over every configured path (docs/behaviour.md §Partner health):
+ * the status poll, and the checks named in `partner_checks`. A poll that got an answer decides
+ * on its own (the partner's word on being up, or a mismatch/auth/HTTP error: bad). A poll that
+ * could not reach the partner (timeout, connect) is good after all when any partner check is
+ * up: the partner is alive, only that path is cut, so no takeover. Undecided checks count as down.
+ */
+export function partnerPathsGood(
+  poll: { ok: true; up: boolean } | { ok: false; reason: string },
+  partnerChecksUp: ReadonlyArray<boolean | undefined>,
+): boolean {
+  if (poll.ok) return poll.up;
+  if (poll.reason !== "timeout" && poll.reason !== "connect") return false;
+  return partnerChecksUp.some((up) => up === true);
+}

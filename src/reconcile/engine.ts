@@ -89,7 +89,10 @@ export function startReconcileLoop<Desired, Actual>(
     });
 
   async function runOnce(reason: "change" | "drift", want: Desired): Promise<RunOutcome> {
-    // A drift run's first plan judges drift, even when a failed read came before it (a router restarting).
+    // A drift run's first plan judges drift, even when a failed read came before it (a router restarting);
+    // but only when the last run had left the target as desired: after a failed or dry run the
+    // difference is our own unfinished work, not a change behind our back (docs/reconcile.md §Drift).
+    const wasAsDesired = status.lastOutcome === "applied" || status.lastOutcome === "in_sync";
     let planned = false;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -98,7 +101,7 @@ export function startReconcileLoop<Desired, Actual>(
         planned = true;
         status = { ...status, lastPlan: steps.map((s) => s.describe()) };
         if (steps.length === 0) return "in_sync";
-        if (firstPlan && reason === "drift") {
+        if (firstPlan && reason === "drift" && wasAsDesired) {
           options.metrics.drift.inc(labels);
           log.warn(`drift: the target changed behind our back; ${options.dryRun ? "would repair" : "repairing"}`);
         }

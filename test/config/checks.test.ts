@@ -142,6 +142,14 @@ describe("values", () => {
     data.bridges.b.partner_url = "10.0.0.3:8080";
     assertProblem(problemsOf(data), `${B}.partner_url`, "not");
   });
+  test("partner_checks name checks of checks:", () => {
+    const data = base() as ReturnType<typeof base> & { checks?: unknown };
+    (data.bridges.b as Record<string, unknown>).partner_checks = ["ssh", "nope"];
+    data.checks = { ssh: { kind: "tcp", address: "10.0.0.3:22" } };
+    assertProblem(problemsOf(data), `${B}.partner_checks[1]`, "no check nope in checks:");
+    (data.bridges.b as Record<string, unknown>).partner_checks = ["ssh"];
+    assert.deepEqual(load(data).config.bridges[0]!.partnerChecks, ["ssh"]);
+  });
   test("probe_location is at most 36 bytes of UTF-8", () => {
     const data = base();
     data.bridges.b.probe_location = "é".repeat(18);

@@ -21,6 +21,7 @@ const everyKey = [
     "partner_url",
     "partner_status_url",
     "partner_polling_interface",
+    "partner_checks",
     "partner_status_timeout",
     "partner_status_threshold_down",
     "partner_status_threshold_up",
@@ -41,7 +42,7 @@ const everyKey = [
   ...hookNames.flatMap((h) => [`${bridge}.reconcile.${h}`, `${bridge}.reconcile.${h}.script`]),
   ...reapply("bridge_activate"),
   ...reapply("interface_activate"),
-  ...["aws", "aws.timeout", "aws.route_tables", "aws.region", "aws.endpoint", "aws.metadata_endpoint", "aws.network_interface_id", "aws.drift_interval", "aws.partner_claim_hold_max", "gcp", "gcp.route_id_prefix", "gcp.route_priority", "gcp.route_tags", "gcp.timeout", "gcp.project", "gcp.endpoint", "gcp.metadata_endpoint", "gcp.drift_interval", "gcp.partner_claim_hold_max", ...["azure", ...["subscription_id", "resource_group", "route_tables", "route_name_prefix", "next_hop_ip", "api_version", "client_id", "tenant_id", "client_secret_file", "endpoint", "authority", "metadata_endpoint", "timeout", "drift_interval", "partner_claim_hold_max"].map((k) => `azure.${k}`)]].map(
+  ...["aws", "aws.timeout", "aws.route_tables", "aws.region", "aws.endpoint", "aws.metadata_endpoint", "aws.network_interface_id", "aws.drift_interval", "aws.partner_claim_hold_max", "aws.adopt_partner_routes", "aws.adopt_state_file", "gcp", "gcp.route_id_prefix", "gcp.route_priority", "gcp.route_tags", "gcp.timeout", "gcp.project", "gcp.endpoint", "gcp.metadata_endpoint", "gcp.drift_interval", "gcp.partner_claim_hold_max", ...["azure", ...["subscription_id", "resource_group", "route_tables", "route_name_prefix", "next_hop_ip", "api_version", "client_id", "tenant_id", "client_secret_file", "endpoint", "authority", "metadata_endpoint", "timeout", "drift_interval", "partner_claim_hold_max"].map((k) => `azure.${k}`)]].map(
     (k) => `${bridge}.reconcile.bridge_activate.${k}`,
   ),
   "metrics",

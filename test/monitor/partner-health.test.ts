@@ -1,6 +1,6 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { initialPartnerHealth, partnerSample } from "../../src/monitor/partner-health.ts";
+import { initialPartnerHealth, partnerPathsGood, partnerSample } from "../../src/monitor/partner-health.ts";
 
 function run(role: "active" | "standby", samples: string, down = 3, up = 2): string {
   let s = initialPartnerHealth(role, down, up);
@@ -83,4 +83,20 @@ test("start-up grace: good samples decide at once, and a decided partner is not 
   s = up.state;
   for (let i = 0; i < 2; i++) s = partnerSample(s, false, { holdFirstDown: true }).state;
   assert.equal(partnerSample(s, false, { holdFirstDown: true }).changed, false, "hold applies only to the first verdict");
+});
+
+describe("partnerPathsGood: the partner sample over every path (partner_url + partner_checks)", () => {
+  const cases: Array<[string, Parameters<typeof partnerPathsGood>[0], Array<boolean | undefined>, boolean]> = [
+    ["poll good, partner up", { ok: true, up: true }, [], true],
+    ["poll good, partner reports itself down: its word stands, checks or not", { ok: true, up: false }, [true], false],
+    ["poll unreachable (connect), no checks", { ok: false, reason: "connect" }, [], false],
+    ["poll unreachable (connect), one check up", { ok: false, reason: "connect" }, [false, true], true],
+    ["poll timed out, one check up", { ok: false, reason: "timeout" }, [true], true],
+    ["poll unreachable, every check down", { ok: false, reason: "timeout" }, [false, false], false],
+    ["poll unreachable, checks undecided or not running", { ok: false, reason: "connect" }, [undefined, undefined], false],
+    ["the partner answered wrong (auth): bad, checks or not", { ok: false, reason: "auth" }, [true], false],
+    ["the partner answered wrong (name_mismatch): bad", { ok: false, reason: "name_mismatch" }, [true], false],
+    ["HTTP error from the status server: bad", { ok: false, reason: "http_status" }, [true], false],
+  ];
+  for (const [name, poll, checks, want] of cases) test(name, () => assert.equal(partnerPathsGood(poll, checks), want));
 });

@@ -161,6 +161,29 @@ describe("reconcile engine", () => {
     await loop.stop();
   });
 
+  test("drift: the first drift run after a failed run is a retry, not drift; drift counts once the target was as desired", async () => {
+    const metrics = createReconcileMetrics(new Registry());
+    const { table, reconciler } = fake();
+    table.failNextApplies = 1000; // every try of the first run fails
+    const loop = startReconcileLoop(reconciler, { dryRun: false, callTimeoutMs: 1000, metrics, retry: fast, driftIntervalMs: 30 });
+    loop.setDesired(want("eni-b"));
+    await loop.settled();
+    assert.equal(loop.status().lastOutcome, "failed");
+    table.failNextApplies = 0;
+    const wait = async (done: () => boolean) => {
+      const deadline = Date.now() + 2000;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    };
+    await wait(() => table.routes.get("10.1.0.0/16") === "eni-b");
+    assert.equal(table.routes.get("10.1.0.0/16"), "eni-b", "the drift run applied what the failed run could not");
+    assert.equal(await value(metrics.drift, {}), 0, "nothing drifted: the target never was as desired");
+    await wait(() => loop.status().lastOutcome === "applied" || loop.status().lastOutcome === "in_sync");
+    table.routes.set("10.1.0.0/16", "eni-rogue");
+    await wait(() => table.routes.get("10.1.0.0/16") === "eni-b");
+    assert.equal(await value(metrics.drift, {}), 1, "a real change behind our back counts");
+    await loop.stop();
+  });
+
   test("a read that never answers times out, is retried, and stop() never hangs", async () => {
     const metrics = createReconcileMetrics(new Registry());
     const { table, reconciler } = fake();

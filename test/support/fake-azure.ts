@@ -40,6 +40,8 @@ export class FakeArm {
   readonly tokens = new Map<string, number>();
   readonly faults: AzureFault[] = [];
   readonly calls: Array<{ method: string; path: string; status: number }> = [];
+  /** Added to every API call (bench/cloud-routes.ts). */
+  latencyMs = 0;
   readonly unauthorized: string[] = [];
   apiVersion = "2023-09-01";
   opPolls = 2;
@@ -79,6 +81,7 @@ export class FakeArm {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {

@@ -44,6 +44,8 @@ export class FakeCompute {
   readonly deadInstances = new Set<string>();
   readonly faults: GceFault[] = [];
   readonly calls: Array<{ method: string; path: string; status: number }> = [];
+  /** Added to every API call (bench/cloud-routes.ts). */
+  latencyMs = 0;
   readonly unauthorized: string[] = [];
   /** Polls an Operation stays RUNNING before it is DONE. */
   opPolls = 2;
@@ -125,6 +127,7 @@ export class FakeCompute {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     const url = new URL(req.url ?? "/", "http://x");
     const method = req.method ?? "GET";
     const send = (status: number, payload: unknown) => {
