@@ -1,6 +1,6 @@
 /**
- * Network namespaces for the tests that run real programs (docs/collectors.md §Testing with real
- * daemons, docs/announce.md, docs/operations.md §The reference topology). One place creates
+ * Network namespaces for the tests that run real programs (docs/announce.md,
+ * docs/collectors.md §Testing with real daemons, docs/operations.md §The reference topology). One place creates
  * namespaces, veth links and their addresses and removes them again (`createNetns`,
  * `destroyNetnsSync`, `removeNetnsLeftovers`); one runs a daemon in a namespace and stops it
  * (`execInNetns` / `spawnInNetns`, `stopPidFile` / `stopChild`).
