@@ -189,7 +189,8 @@ try {
   say();
   say(`window: ${elapsedS.toFixed(1)} s at interval ${values.interval}, ${collections} collections (runs per collector: ${runs.join(", ")}), ${scrapes} scrapes`);
   say(`  CPU: vpnham ${selfS.toFixed(2)} s + forked vtysh ${childS.toFixed(2)} s = ${ms(perCollectionMs)} ms per collection (both collectors, the scrapes and the scripted charon included)`);
-  say(`  at one collection every 15 s: ${((perCollectionMs * 4) / 1000).toFixed(3)} s CPU a minute, ${((perCollectionMs / 15_000) * 100).toFixed(3)} % of one core`);
+  say(`  the whole process over the window: ${(((selfS + childS) / elapsedS) * 100).toFixed(2)} % of one core (idle runtime and scrapes included)`);
+  say(`  scaled to one collection every 15 s: ${((perCollectionMs * 4) / 1000).toFixed(3)} s CPU a minute, ${((perCollectionMs / 15_000) * 100).toFixed(3)} % of one core`);
   say(`  RSS: ${rssBefore.toFixed(1)} MiB before the engine, ${rssMiB(process.pid).toFixed(1)} MiB after the window`);
 
   // 4. The cron approach: fork + parse text into a textfile.

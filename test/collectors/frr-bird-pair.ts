@@ -4,24 +4,17 @@
  * sockets and config in the test's directory (docs/collectors.md §Testing with real daemons).
  * Timers as in frr-pair.ts and bird-pair.ts, so a session is up within seconds.
  */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNetns, execInNetns, removeNetnsLeftovers, sh, stopPidFile } from "../support/netns.ts";
-import { frrDir } from "./frr-pair.ts";
+import { frrDir, frrIds } from "./frr-pair.ts";
 
 export const FRR_SIDE = { ip: "10.95.0.1", as: 65001 } as const;
 export const BIRD_SIDE = { ip: "10.95.0.2", as: 65002, protocol: "peer_frr" } as const;
 
 export async function removeFrrBirdLeftovers(): Promise<void> {
   removeNetnsLeftovers(/^h13b-fb(\d+)-[fb]$/);
-}
-
-function frrIds(): { uid: number; gid: number } | undefined {
-  const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("frr:"));
-  if (!line) return undefined;
-  const [, , uid, gid] = line.split(":");
-  return { uid: Number(uid), gid: Number(gid) };
 }
 
 export class FrrBirdPair {
