@@ -22,7 +22,7 @@ export async function removeFrrLeftovers(): Promise<void> {
 }
 
 /** uid/gid of the `frr` user, which FRR's daemons switch to. */
-function frrIds(): { uid: number; gid: number } | undefined {
+export function frrIds(): { uid: number; gid: number } | undefined {
   const line = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("frr:"));
   if (!line) return undefined;
   const [, , uid, gid] = line.split(":");

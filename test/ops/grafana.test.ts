@@ -5,8 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { checkExpr, indexScrape, metricNames, type ScrapeIndex } from "./promql.ts";
+import { Registry } from "prom-client";
 import { stringify } from "yaml";
+import { createCollectorMetrics } from "../../src/collectors/index.ts";
+import { checkExpr, indexDeclared, indexScrape, metricNames, type ScrapeIndex } from "./promql.ts";
 import { binarySkip, examplesDir, findTool, richScrapes, run, skipUnless, startPair, type Pair } from "./support.ts";
 
 interface Target {
@@ -43,6 +45,15 @@ function expandVariables(expr: string): string {
     .replace(/\$\{?[a-zA-Z_][a-zA-Z0-9_]*\}?/g, ".*");
 }
 const text = readFileSync(path, "utf8");
+
+/** The collectors' families as declared: the test pair runs no collectors, so its scrape has none. */
+function declaredCollectorSeries(into?: ScrapeIndex): ScrapeIndex {
+  const registry = new Registry();
+  createCollectorMetrics(registry);
+  const declared = registry.getMetricsAsArray().map((m) => ({ name: m.name, labelNames: (m as unknown as { labelNames: string[] }).labelNames }));
+  return indexDeclared(declared, into);
+}
+const collectorSeries = /^vpnham_(ipsec|bgp|collector)_/;
 
 function allPanels(panels: readonly Panel[]): Panel[] {
   return panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
@@ -118,6 +129,25 @@ describe("examples/grafana/vpnham.json", () => {
     assert.ok(uses("timeseries", "vpnham_hook_runs_total"), "hook runs");
   });
 
+  test("shows the collectors: IPsec child up and bytes, BGP peer state and prefixes, collector success", () => {
+    const uses = (type: string, metric: string) =>
+      queried.some((p) => p.type === type && (p.targets ?? []).some((t) => metricNames(t.expr ?? "").includes(metric)));
+    assert.ok(uses("state-timeline", "vpnham_ipsec_child_sa_up"), "IPsec child up");
+    assert.ok(uses("timeseries", "vpnham_ipsec_child_sa_bytes_total"), "IPsec bytes");
+    assert.ok(uses("state-timeline", "vpnham_bgp_peer_state"), "BGP peer state");
+    assert.ok(uses("timeseries", "vpnham_bgp_peer_prefixes_received") && uses("timeseries", "vpnham_bgp_peer_prefixes_advertised"), "BGP prefixes");
+    assert.ok(uses("state-timeline", "vpnham_collector_success"), "collector success");
+  });
+
+  test("the collector panels name only series and labels the collectors declare", () => {
+    const index = declaredCollectorSeries();
+    const mine = expressions(dashboard).filter(({ expr }) => metricNames(expr).some((n) => collectorSeries.test(n)));
+    assert.ok(mine.length >= 6, `only ${mine.length} collector queries`);
+    const problems = mine.flatMap(({ where, expr }) => checkExpr(expr, index).map((p) => `${where}: ${p}`));
+    assert.deepEqual(problems, []);
+    assert.notDeepEqual(checkExpr("min without (afi_safi) (vpnham_bgp_peer_state{conn=\"x\"})", index), [], "the checker sees a wrong label");
+  });
+
   test("every query is valid PromQL (promtool check rules on them as recording rules)", { skip: promtoolSkip }, async () => {
     assert.ok(promtool, "promtool is required with CI=true (apt-get install prometheus)");
     const all = expressions(dashboard);
@@ -144,14 +174,14 @@ describe("examples/grafana/vpnham.json", () => {
     before(async () => {
       work = mkdtempSync(join(tmpdir(), "vpnham-grafana-"));
       pair = await startPair(work, "127.77.3");
-      index = indexScrape((await richScrapes(pair)).join("\n"));
+      index = declaredCollectorSeries(indexScrape((await richScrapes(pair)).join("\n")));
     });
     after(async () => {
       await pair?.stop();
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
-    test("every series and label the dashboard queries exists in the scrape", () => {
+    test("every series and label the dashboard queries exists in the scrape (the collectors': declared)", () => {
       const all = expressions(dashboard);
       assert.ok(all.length > 20);
       const problems = all.flatMap(({ where, expr }) => checkExpr(expr, index).map((p) => `${where}: ${p}`));
