@@ -114,7 +114,9 @@ async function detectionPhase(contenders: Contender[], intervalMs: number): Prom
       await restore();
       const upAgain = (c: Contender, i: number): boolean => !reportsState(c) || c.events().slice(upSince[i]).some((e) => e.session === 0 && e.up);
       if (!(await until(() => contenders.every(upAgain), 20_000, 20))) note(`trial ${t + 1} at ${intervalMs} ms: not every session came back up`);
-      await sleep(Math.max(500, 5 * intervalMs)); // a Go binary's reclaim (not seen) and a steady state
+      // bfdd comes up at its slow rate (1 s) and only then polls down to the configured one: a
+      // cut within that would measure the slow rate (one trial took 2.5 s at 20 ms that way).
+      await sleep(Math.max(2000, 5 * intervalMs));
       note(`  ${intervalMs} ms trial ${t + 1}: ${contenders.map((c) => `${c.name} ${row.detect.get(c.name)?.at(-1)?.toFixed(1) ?? "?"}`).join(", ")}`);
     }
   } finally {
