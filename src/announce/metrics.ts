@@ -3,7 +3,7 @@
  * per registry so a restarted component (reload) reuses them. Labels are names from the config
  * (service, prefix), so the series stay few and stable.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "../metrics/prom.ts";
 
 export interface AnnounceMetrics {
   /** 1 announce, 0 withdraw; no series while the prefix's health was never known (held). */

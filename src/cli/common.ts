@@ -1,4 +1,3 @@
-import { consola } from "consola";
 import { UserError, errorMessage } from "../util/errors.ts";
 import { escapeControl } from "../util/escape.ts";
 import { configureLogger, logLevelNames, type LogFormat } from "../util/log.ts";
@@ -46,7 +45,9 @@ export async function runCli(body: () => Promise<void>): Promise<void> {
       for (const problem of error.problems) process.stderr.write(`error: ${escapeControl(problem)}\n`);
       process.exit(1);
     }
-    consola.error(`unexpected failure: ${escapeControl(errorMessage(error))}`);
+    // Plain stderr, like the problems above: consola's own reporters (and their imports, ~6 MiB of
+    // resident memory in the binary) stay out of the daemon (docs/performance.md §Memory).
+    process.stderr.write(`error: unexpected failure: ${escapeControl(errorMessage(error))}\n`);
     if (error instanceof Error && error.stack) process.stderr.write(error.stack.split("\n").map(escapeControl).join("\n") + "\n");
     process.exit(2);
   }

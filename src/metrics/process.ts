@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "./prom.ts";
 
 /**
  * The process_* series Prometheus users expect, computed at scrape time with APIs that

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "../metrics/prom.ts";
 
 const byRegistry = new WeakMap<Registry, ReconcileMetrics>();
 

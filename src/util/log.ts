@@ -1,8 +1,9 @@
-import { createConsola, type ConsolaInstance, type LogObject, type LogType } from "consola";
+import { createConsola, type ConsolaInstance, type LogObject, type LogType } from "consola/core";
 import { escapeControl, escapeJsonControl } from "./escape.ts";
 
 /**
- * One process-wide logger. Components take a tagged child at import time
+ * One process-wide logger, on consola/core (consola's own reporters are not used: docs/performance.md
+ * §Memory). Components take a tagged child at import time
  * (`logger.withTag("hooks")`); consola copies options into children, so the
  * level and format live here in module state and one reporter reads them on
  * every line — configuring after import works.
