@@ -5,7 +5,7 @@
  *
  *   bun bench/compare.ts [--quick] [--trials 10] [--intervals 100ms,50ms,20ms]
  *                        [--sizes 10@100ms,100@100ms,1000@1s] [--window-seconds 10]
- *                        [--go PATH] [--keep]
+ *                        [--go PATH] [--vpnham-env K=V] [--keep]
  *   (`--intervals none` or `--sizes none` skips that phase: a full run can go in parts)
  *
  * 1. Per interval, one session, every contender running at once: a quiet window (CPU % of one
@@ -47,6 +47,10 @@ const sizes = list("sizes", quick ? "10@100ms,100@1s" : "10@100ms,100@100ms,1000
   });
 const windowMs = Number(arg("window-seconds", quick ? "4" : "10")) * 1000;
 const goBinary = arg("go", "");
+/** --vpnham-env K=V (repeatable): environment for vpnham's daemons only. */
+const vpnhamEnv = Object.fromEntries(
+  process.argv.flatMap((a, i) => (a === "--vpnham-env" && process.argv[i + 1] ? [process.argv[i + 1]!.split(/=(.*)/s).slice(0, 2)] : [])),
+) as Record<string, string>;
 
 interface DetectRow {
   intervalMs: number;
@@ -189,11 +193,11 @@ async function main(): Promise<void> {
   if (!existsSync(binary)) spawnSync(process.execPath, [join(REPO, "build.ts")], { cwd: REPO, stdio: "inherit" });
   const runDir = mkdtempSync(join(tmpdir(), "hperf-compare-"));
   chmodSync(runDir, 0o755); // bfdd runs as frr and writes its log below
-  const contenders: Contender[] = [new Bfdd(runDir), new Vpnham("vpnham", binary, "ts", runDir)];
+  const contenders: Contender[] = [new Bfdd(runDir), new Vpnham("vpnham", binary, "ts", runDir, vpnhamEnv)];
   if (goBinary) contenders.push(new Vpnham("go vpnham", resolve(goBinary), "go", runDir));
   const names = contenders.map((c) => c.name);
   const loads = [machineLoad()];
-  note(`bench/compare.ts: ${names.join(", ")}; ${trials} trials at ${intervals.join(", ")} ms; sizes ${sizes.map((s) => `${s.sessions}@${s.intervalMs}ms`).join(", ")}; ${loads[0]}`);
+  note(`bench/compare.ts: ${names.join(", ")}${Object.keys(vpnhamEnv).length ? ` (vpnham with ${JSON.stringify(vpnhamEnv)})` : ""}; ${trials} trials at ${intervals.join(", ")} ms; sizes ${sizes.map((s) => `${s.sessions}@${s.intervalMs}ms`).join(", ")}; ${loads[0]}`);
   const stop = (): void => {
     destroyNet();
     process.exit(130);

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { machineLoad, memory, sleep, terminate } from "./lib/proc.ts";
+import { cpuPercent, machineLoad, memory, sleep, terminate } from "./lib/proc.ts";
 
 const REPO = resolve(fileURLToPath((import.meta as unknown as { url: string }).url), "..", "..");
 const say = (line = ""): void => void process.stdout.write(`${line}\n`);
@@ -107,13 +107,14 @@ async function vpnham(dir: string): Promise<Measured> {
     children.push(spawn(binary, ["serve", "--config", path, "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...extraEnv } }));
   }
   try {
-    await sleep(seconds * 1000);
     const pid = children[0]!.pid!;
+    await sleep(Math.max(0, seconds - 5) * 1000);
+    const [cpu] = await cpuPercent([pid], Math.min(5, seconds) * 1000);
     const mem = memory(pid);
     const text = await (await fetch("http://127.88.249.1:8000/metrics")).text();
     const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / MiB;
     return {
-      name: `vpnham serve, 1 bridge, 1 tunnel at 100 ms (${binary.replace(REPO + "/", "")})`,
+      name: `vpnham serve, 1 bridge, 1 tunnel at 100 ms (${binary.replace(REPO + "/", "")}; CPU ${cpu!.toFixed(1)} % of a core)`,
       ...mem,
       heapUsedMiB: value("nodejs_heap_size_used_bytes"),
       heapTotalMiB: value("nodejs_heap_size_total_bytes"),

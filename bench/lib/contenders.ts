@@ -137,6 +137,8 @@ export class Vpnham implements Contender {
     private readonly binary: string,
     private readonly flavour: "ts" | "go",
     private readonly runDir: string,
+    /** Extra environment for the daemons (runtime knobs such as BUN_JSC_… options). */
+    private readonly env: Record<string, string> = {},
   ) {
     this.ports = PORTS[flavour];
   }
@@ -170,7 +172,7 @@ export class Vpnham implements Contender {
       writeFileSync(path, this.config(side, sessions, intervalMs));
       writeFileSync(join(this.dir, `${side}.hook`), "");
       const args = ["netns", "exec", NS[side], this.binary, "serve", "--config", path, ...(this.flavour === "ts" ? ["--log-format", "json"] : [])];
-      const child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+      const child = spawn("ip", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...this.env, NO_COLOR: "1" } });
       this.children[side] = child;
       let rest = "";
       const sessionOf = (tunnel: unknown): number => (typeof tunnel === "string" && /^t\d+$/.test(tunnel) ? Number(tunnel.slice(1)) : -1);
