@@ -5,7 +5,7 @@
  *
  *   bun bench/compare.ts [--quick] [--trials 10] [--intervals 100ms,50ms,20ms]
  *                        [--sizes 10@100ms,100@100ms,1000@1s] [--window-seconds 10]
- *                        [--go PATH] [--vpnham-env K=V] [--keep]
+ *                        [--go PATH] [--vpnham-env K=V] [--only bfdd,vpnham] [--keep]
  *   (`--intervals none` or `--sizes none` skips that phase: a full run can go in parts)
  *
  * 1. Per interval, one session, every contender running at once: a quiet window (CPU % of one
@@ -195,6 +195,9 @@ async function main(): Promise<void> {
   chmodSync(runDir, 0o755); // bfdd runs as frr and writes its log below
   const contenders: Contender[] = [new Bfdd(runDir), new Vpnham("vpnham", binary, "ts", runDir, vpnhamEnv)];
   if (goBinary) contenders.push(new Vpnham("go vpnham", resolve(goBinary), "go", runDir));
+  // --only bfdd,vpnham: a subset (e.g. to try a vpnham change without waiting for bfdd).
+  const only = list("only", "");
+  if (only.length) contenders.splice(0, contenders.length, ...contenders.filter((c) => only.includes(c.name)));
   const names = contenders.map((c) => c.name);
   const loads = [machineLoad()];
   note(`bench/compare.ts: ${names.join(", ")}${Object.keys(vpnhamEnv).length ? ` (vpnham with ${JSON.stringify(vpnhamEnv)})` : ""}; ${trials} trials at ${intervals.join(", ")} ms; sizes ${sizes.map((s) => `${s.sessions}@${s.intervalMs}ms`).join(", ")}; ${loads[0]}`);

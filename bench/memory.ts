@@ -8,6 +8,7 @@
  * heap (process.memoryUsage(): the stages print it; vpnham serves it as nodejs_heap_* series).
  *
  *   bun bench/memory.ts [--seconds 15] [--binary dist/vpnham] [--only floor,udp-http,vpnham]
+ *                       [--tunnels 1] [--interval 100ms] (the daemons' bridge)
  *                       [--env K=V] (for the daemons, e.g. BUN_JSC_… options)
  *
  * Builds the stage binaries in a temporary directory with build.ts's flags. Linux (/proc).
@@ -28,6 +29,8 @@ function arg(name: string, fallback: string): string {
 const seconds = Number(arg("seconds", "15"));
 const binary = resolve(arg("binary", join(REPO, "dist", "vpnham")));
 const only = arg("only", "").split(",").filter(Boolean);
+const tunnels = Number(arg("tunnels", "1"));
+const interval = arg("interval", "100ms");
 const extraEnv = Object.fromEntries(
   process.argv.flatMap((a, i) => (a === "--env" && process.argv[i + 1] ? [process.argv[i + 1]!.split(/=(.*)/s).slice(0, 2)] : [])),
 ) as Record<string, string>;
@@ -89,12 +92,11 @@ function pairConfig(side: "left" | "right"): string {
     peer_cidr: 10.${side === "left" ? 1 : 0}.0.0/16
     status_addr: ${ip[side]}:8080
     partner_url: http://${ip[other]}:8080/
-    probe_interval: 100ms
+    probe_interval: ${interval}
     partner_status_timeout: 50ms
     probe_location: mem/${side}
     tunnel_interfaces:
-      t0: { role: active, addr: "${ip[side]}:3100", probe_addr: "${ip[other]}:3100", threshold_down: 3, threshold_up: 2 }
-metrics:
+${Array.from({ length: tunnels }, (_, i) => `      t${i}: { role: ${i ? "standby" : "active"}, addr: "${ip[side]}:${3100 + i}", probe_addr: "${ip[other]}:${3100 + i}", threshold_down: 3, threshold_up: 2 }\n`).join("")}metrics:
   listen_addr: ${ip[side]}:8000
 `;
 }
@@ -114,7 +116,7 @@ async function vpnham(dir: string): Promise<Measured> {
     const text = await (await fetch("http://127.88.249.1:8000/metrics")).text();
     const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / MiB;
     return {
-      name: `vpnham serve, 1 bridge, 1 tunnel at 100 ms (${binary.replace(REPO + "/", "")}; CPU ${cpu!.toFixed(1)} % of a core)`,
+      name: `vpnham serve, 1 bridge, ${tunnels} tunnel(s) at ${interval} (${binary.replace(REPO + "/", "")}; CPU ${cpu!.toFixed(1)} % of a core)`,
       ...mem,
       heapUsedMiB: value("nodejs_heap_size_used_bytes"),
       heapTotalMiB: value("nodejs_heap_size_total_bytes"),

@@ -24,6 +24,36 @@ export const logger: ConsolaInstance = createConsola({
   reporters: [{ log: (entry) => report(entry) }],
 });
 
+/**
+ * A tagged logger without a consola child of its own: each `withTag` child carries some thirty
+ * functions, and a daemon with 1 000 tunnels kept 2 000 of them alive, one per tunnel and one per
+ * probe socket (docs/performance.md §Memory). This one hands its entries to the same reporter
+ * as every other logger (same level, format and observers); its methods live on the prototype.
+ * consola's throttling of repeated lines does not apply: its users log changes only.
+ */
+export class TaggedLog {
+  constructor(private readonly tag: string) {}
+  error(message: unknown, ...args: unknown[]): void {
+    this.emit("error", 0, message, args);
+  }
+  warn(message: unknown, ...args: unknown[]): void {
+    this.emit("warn", 1, message, args);
+  }
+  info(message: unknown, ...args: unknown[]): void {
+    this.emit("info", 3, message, args);
+  }
+  debug(message: unknown, ...args: unknown[]): void {
+    this.emit("debug", 4, message, args);
+  }
+  trace(message: unknown, ...args: unknown[]): void {
+    this.emit("trace", 5, message, args);
+  }
+  private emit(type: LogType, level: number, message: unknown, args: unknown[]): void {
+    if (level > currentLevel) return;
+    report({ type, level, tag: this.tag, args: [message, ...args], date: new Date() } as LogObject);
+  }
+}
+
 const listeners = new Set<(entry: LogObject) => void>();
 
 /** Observe every entry that passes the level (tests, the demo); returns the unsubscribe. */
