@@ -6,6 +6,7 @@
  * against a second vpnham on loopback (127.88.249.1/.2, each the other's partner, as
  * bench/soak.ts). Each idles `--seconds`, then RSS, peak RSS, PSS (smaps_rollup) and the JS
  * heap (process.memoryUsage(): the stages print it; vpnham serves it as nodejs_heap_* series).
+ * For vpnham, RSS, anonymous and PSS are medians of 1 s samples over the last 10 s.
  *
  *   bun bench/memory.ts [--seconds 15] [--binary dist/vpnham] [--only floor,udp-http,vpnham]
  *                       [--tunnels 1] [--interval 100ms] (the daemons' bridge)
@@ -18,7 +19,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuPercent, machineLoad, memory, sleep, terminate } from "./lib/proc.ts";
+import { cpuPercent, machineLoad, memory, sleep, terminate, type Memory } from "./lib/proc.ts";
+import { summarize } from "./lib/stats.ts";
 
 const REPO = resolve(fileURLToPath((import.meta as unknown as { url: string }).url), "..", "..");
 const say = (line = ""): void => void process.stdout.write(`${line}\n`);
@@ -52,6 +54,7 @@ const STAGES: Record<string, string> = {
 interface Measured {
   name: string;
   rssMiB: number;
+  anonMiB: number;
   peakMiB: number;
   pssMiB: number;
   heapUsedMiB: number;
@@ -110,9 +113,14 @@ async function vpnham(dir: string): Promise<Measured> {
   }
   try {
     const pid = children[0]!.pid!;
-    await sleep(Math.max(0, seconds - 5) * 1000);
-    const [cpu] = await cpuPercent([pid], Math.min(5, seconds) * 1000);
-    const mem = memory(pid);
+    await sleep(Math.max(0, seconds - 10) * 1000);
+    // RSS moves with the garbage collector (±10 % at 1 000 tunnels): the median of 1 s samples.
+    const samples: Memory[] = [];
+    const sampler = setInterval(() => samples.push(memory(pid)), 1000);
+    const [cpu] = await cpuPercent([pid], Math.min(10, seconds) * 1000);
+    clearInterval(sampler);
+    const median = (pick: (m: Memory) => number): number => summarize(samples.map(pick))?.median ?? NaN;
+    const mem = { ...memory(pid), rssMiB: median((m) => m.rssMiB), anonMiB: median((m) => m.anonMiB), pssMiB: median((m) => m.pssMiB) };
     const text = await (await fetch("http://127.88.249.1:8000/metrics")).text();
     const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / MiB;
     return {
@@ -141,6 +149,6 @@ try {
 }
 const f = (x: number): string => (Number.isNaN(x) ? "–" : x.toFixed(1));
 say(`\nmemory after ${seconds} s idle, ${new Date().toISOString()}, ${machineLoad()}${Object.keys(extraEnv).length ? `, env ${JSON.stringify(extraEnv)}` : ""}\n`);
-say("| binary | RSS MiB | peak RSS | PSS | JS heap used / total | external |");
-say("|---|---:|---:|---:|---:|---:|");
-for (const r of rows) say(`| ${r.name} | ${f(r.rssMiB)} | ${f(r.peakMiB)} | ${f(r.pssMiB)} | ${f(r.heapUsedMiB)} / ${f(r.heapTotalMiB)} | ${f(r.externalMiB)} |`);
+say("| binary | RSS MiB | of it anonymous | peak RSS | PSS | JS heap used / total | external |");
+say("|---|---:|---:|---:|---:|---:|---:|");
+for (const r of rows) say(`| ${r.name} | ${f(r.rssMiB)} | ${f(r.anonMiB)} | ${f(r.peakMiB)} | ${f(r.pssMiB)} | ${f(r.heapUsedMiB)} / ${f(r.heapTotalMiB)} | ${f(r.externalMiB)} |`);

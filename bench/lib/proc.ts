@@ -47,23 +47,25 @@ export async function terminate(pid: number, graceMs = 3000): Promise<void> {
 }
 
 export interface Memory {
-  /** VmRSS, VmHWM (peak RSS) and Pss (smaps_rollup), MiB. */
+  /** VmRSS, VmHWM (peak RSS), Pss and Anonymous (smaps_rollup), MiB. */
   rssMiB: number;
   peakMiB: number;
   pssMiB: number;
+  /** Private memory (heap, JIT code, stacks); the rest of RSS is the binary's pages, shared and clean. */
+  anonMiB: number;
 }
 
 const kib = (text: string, field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
 
 export function memory(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  let pss = NaN;
+  let rollup = "";
   try {
-    pss = kib(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"), "Pss");
+    rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   } catch {
     // kernels without smaps_rollup: PSS stays unknown
   }
-  return { rssMiB: kib(status, "VmRSS") / 1024, peakMiB: kib(status, "VmHWM") / 1024, pssMiB: pss / 1024 };
+  return { rssMiB: kib(status, "VmRSS") / 1024, peakMiB: kib(status, "VmHWM") / 1024, pssMiB: kib(rollup, "Pss") / 1024, anonMiB: kib(rollup, "Anonymous") / 1024 };
 }
 
 /** CPU % of one core of each pid over a window of `ms`. */
