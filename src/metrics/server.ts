@@ -5,6 +5,7 @@ import { errorMessage } from "../util/errors.ts";
 import { startHttpServer, type HttpAddr, type HttpRequest, type RunningHttpServer } from "../http/server.ts";
 import { textResponse, type HttpResponse } from "../http/response.ts";
 import type { Metrics } from "./registry.ts";
+import { renderMetrics } from "./render.ts";
 
 const log = logger.withTag("metrics");
 
@@ -18,9 +19,9 @@ export async function startMetricsServer(opts: { addr: HttpAddr; metrics: Metric
   // One collection at a time: requests that come while one runs share its text, so that a
   // flood of scrapes costs one collection per turn, not one each (docs/hardening.md).
   let collecting: Promise<Collected> | undefined;
+  // Rendered in slices (render.ts): a scrape of 1 000 tunnels never holds up a probe.
   const collect = (): Promise<Collected> =>
-    (collecting ??= metrics.registry
-      .metrics()
+    (collecting ??= renderMetrics(metrics.registry)
       .then((text) => new Collected(text))
       .finally(() => {
         collecting = undefined;
