@@ -181,6 +181,7 @@ export class Vpnham implements Contender {
         const lines = (rest + chunk.toString("utf8")).split("\n");
         rest = lines.pop() ?? "";
         for (const line of lines) {
+          if (process.env.HPERF_DEBUG) process.stderr.write(`[${this.name} a] ${line}\n`);
           if (!line.includes('"tunnel ')) continue;
           try {
             const r = JSON.parse(line) as { time?: string; msg?: string; tunnel?: unknown };
