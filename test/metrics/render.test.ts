@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createMetrics, initBridge } from "../../src/metrics/registry.ts";
 import { featureMetrics } from "../../src/metrics/features.ts";
 import { Counter, Gauge, Histogram, Registry } from "../../src/metrics/prom.ts";
-import { renderMetrics } from "../../src/metrics/render.ts";
+import { renderMetrics, renderMetricsBytes } from "../../src/metrics/render.ts";
 
 /** A daemon's registry with every feature's series, bridges with tunnels, and some values. */
 function daemonRegistry(tunnels: number): Registry {
@@ -56,6 +56,7 @@ describe("renderMetrics", () => {
     histogram.observe(20);
     new Gauge({ name: "collected", help: "c", registers, collect() { this.set(42); } });
     assertSameText(await renderMetrics(registry), await registry.metrics());
+    assertSameText((await renderMetricsBytes(registry, 0)).toString("utf8"), await registry.metrics());
     assertSameText(await renderMetrics(new Registry()), await new Registry().metrics());
   });
 
