@@ -116,17 +116,29 @@ function scalarLine(name: string, series: ScalarSeries): string {
   return `\n${name}${labels ? `{${labels}}` : ""} ${valueText(series.value)}`;
 }
 
+/** Per histogram and bucket, the start of its lines: `\n<name>_bucket{le="<bound>"`. */
+const bucketHeads = new WeakMap<readonly number[], { name: string; heads: string[] }>();
+function bucketHeadsOf(name: string, upperBounds: readonly number[]): string[] {
+  const known = bucketHeads.get(upperBounds);
+  if (known?.name === name) return known.heads;
+  const heads = [...upperBounds.map((bound) => `\n${name}_bucket{le="${bound}"`), `\n${name}_bucket{le="+Inf"`];
+  bucketHeads.set(upperBounds, { name, heads });
+  return heads;
+}
+
 /** prom-client writes a bucket's `le` first, then the series' labels; then +Inf, _sum and _count. */
 function histogramLines(name: string, upperBounds: readonly number[], series: HistogramSeries): string {
+  const heads = bucketHeadsOf(name, upperBounds);
   const labels = labelText(series.labels);
-  const after = labels ? `,${labels}}` : "}";
+  const after = labels ? `,${labels}} ` : "} ";
+  const { bucketValues } = series;
   let text = "";
   let cumulative = 0;
-  for (const bound of upperBounds) {
-    cumulative += series.bucketValues[bound]!;
-    text += `\n${name}_bucket{le="${bound}"${after} ${valueText(cumulative)}`;
+  for (let i = 0; i < upperBounds.length; i++) {
+    cumulative += bucketValues[upperBounds[i]!]!;
+    text += heads[i]! + after + valueText(cumulative);
   }
-  text += `\n${name}_bucket{le="+Inf"${after} ${valueText(series.count)}`;
-  const plain = labels ? `{${labels}}` : "";
-  return `${text}\n${name}_sum${plain} ${valueText(series.sum)}\n${name}_count${plain} ${valueText(series.count)}`;
+  text += heads[upperBounds.length]! + after + valueText(series.count);
+  const plain = labels ? `{${labels}} ` : " ";
+  return `${text}\n${name}_sum${plain}${valueText(series.sum)}\n${name}_count${plain}${valueText(series.count)}`;
 }
