@@ -47,7 +47,7 @@ const STAGES: Record<string, string> = {
     `createSocket("udp4").bind(0, "127.0.0.1"); createServer((q, r) => r.end("ok")).listen(0, "127.0.0.1");\n${REPORT}`,
   "import config (zod, yaml)": `import * as m from ${src("config/index.ts")}; (globalThis as any).m = m;\n${REPORT}`,
   "import metrics (prom-client)": `import * as m from ${src("metrics/registry.ts")}; (globalThis as any).m = m;\n${REPORT}`,
-  "import daemon (every job)": `import * as m from ${src("daemon/daemon.ts")}; (globalThis as any).m = m;\n${REPORT}`,
+  "import daemon": `import * as m from ${src("daemon/daemon.ts")}; (globalThis as any).m = m;\n${REPORT}`,
   "import serve": `import * as m from ${src("cli/serve.ts")}; (globalThis as any).m = m;\n${REPORT}`,
 };
 
