@@ -16,6 +16,9 @@
  * 2. Per size, each contender alone (one after the other): time until A sees every session up,
  *    then a quiet window: CPU, RSS, PSS and peak RSS of A.
  * --quick: 3 trials, 100ms and 20ms, sizes 10@100ms and 100@1s, 4 s windows (about 1½ min).
+ * --go PATH runs that binary as `PATH serve --config FILE` with the same config minus
+ * `control:` (Go's shape-2 `reconcile:` hooks, which vpnham reads too); its detection is its
+ * interface_deactivate hook, and its sessions' state is not read (no time to all up).
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
