@@ -3,7 +3,7 @@
  * per registry so a restarted component (reload) reuses them. Labels are names from the config
  * (service, prefix), so the series stay few and stable.
  */
-import { Counter, Gauge } from "prom-client";
+import { Counter, Gauge, type Registry } from "../metrics/prom.ts";
 import { perRegistry, removeSeries } from "../metrics/series.ts";
 
 export interface AnnounceMetrics {

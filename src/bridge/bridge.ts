@@ -16,7 +16,7 @@ import type { BridgeStatus } from "../partner/status-body.ts";
 import { OwnProbeIds } from "../probe/own-ids.ts";
 import { initialRoles, step, type RolesEffect, type RolesEvent, type RolesState } from "../roles/roles.ts";
 import { errorMessage, listenError } from "../util/errors.ts";
-import { logger } from "../util/log.ts";
+import { TaggedLog } from "../util/log.ts";
 import { monotonicMs, startTicker, type Ticker } from "../util/ticker.ts";
 import { VERSION } from "../version.ts";
 import { buildStatus, initialSinceTimes, updateSinceTimes, type SinceTimes } from "./status.ts";
@@ -90,12 +90,12 @@ export class BridgeRuntime {
   private partnerGraceUntilMs = 0;
   /** Reason of the last transition, by tunnel ("" = the bridge), for /status. */
   private readonly lastReasons = new Map<string, string>();
-  private readonly log;
+  private readonly log: TaggedLog;
 
   constructor(private readonly options: BridgeRuntimeOptions) {
     const { config, metrics } = options;
     this.name = config.name;
-    this.log = logger.withTag(`bridge ${config.name}`);
+    this.log = new TaggedLog(`bridge ${config.name}`);
     this.keys = config.secret ? deriveKeys(config.secret) : undefined;
     const configuredActive = config.tunnels.find((t) => t.role === "active")!;
     this.roles = initialRoles({

@@ -11,8 +11,9 @@ import { initBridge, removeBridge } from "../metrics/bridge-series.ts";
 import { OwnProbeIds } from "../probe/own-ids.ts";
 import type { BridgeStatus } from "../partner/status-body.ts";
 import { BridgeRuntime } from "./bridge.ts";
+import { BRIDGE_KEY_PREFIX } from "./key.ts";
 
-export const BRIDGE_KEY_PREFIX = "bridge:";
+export { BRIDGE_KEY_PREFIX, bridgeRuntimes } from "./key.ts";
 
 export class BridgeComponent implements Component {
   readonly key: string;
@@ -70,12 +71,3 @@ export const bridgeJob: Job = (context) => {
       create: () => new BridgeComponent(bridge, context, ownProbeIds),
     }));
 };
-
-/** The running bridges' runtimes by bridge name (the demo and tests look inside them). */
-export function bridgeRuntimes(components: Iterable<Component>): Map<string, BridgeRuntime> {
-  const runtimes = new Map<string, BridgeRuntime>();
-  for (const component of components) {
-    if (component instanceof BridgeComponent) runtimes.set(component.settings.name, component.runtime);
-  }
-  return runtimes;
-}

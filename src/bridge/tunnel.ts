@@ -19,7 +19,7 @@ import { OwnProbeIds } from "../probe/own-ids.ts";
 import { startTransponder, type Transponder } from "../probe/transponder.ts";
 import { encodeProbe, type Probe } from "../probe/wire.ts";
 import { errorMessage } from "../util/errors.ts";
-import { logger } from "../util/log.ts";
+import { TaggedLog } from "../util/log.ts";
 import { lateToleranceMs, startTicker, type TickInfo, type Ticker } from "../util/ticker.ts";
 
 /**
@@ -56,7 +56,7 @@ export class TunnelRuntime {
   private health: TunnelHealthState;
   private transponder: Transponder | undefined;
   private ticker: Ticker | undefined;
-  private readonly log;
+  private readonly log: TaggedLog;
   private readonly labels: { bridge: string; tunnel: string };
   /** Send times on the monotonic clock, by sequence (ring), for round trips on our clock alone. */
   private readonly sentSequence: BigUint64Array;
@@ -80,7 +80,7 @@ export class TunnelRuntime {
     this.sentMonoNs = new BigInt64Array(this.health.window.length);
     this.ringSize = BigInt(this.health.window.length);
     this.labels = { bridge: options.bridgeName, tunnel: this.name };
-    this.log = logger.withTag(`tunnel ${options.bridgeName}/${this.name}`);
+    this.log = new TaggedLog(`tunnel ${options.bridgeName}/${this.name}`);
     this.ownIds = options.ownIds ?? new OwnProbeIds();
   }
 

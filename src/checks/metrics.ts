@@ -3,7 +3,7 @@
  * (src/metrics/registry.ts) — per feature, so nothing else lists them. Get-or-create per
  * registry: a restarted check engine (reload) reuses the same metric objects.
  */
-import { Counter, Gauge, Histogram } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "../metrics/prom.ts";
 import { perRegistry, removeSeries } from "../metrics/series.ts";
 import { FAILURE_REASONS } from "./verdict.ts";
 

@@ -4,7 +4,7 @@
  * time. The family set is fixed when the collectors start, so series names never come and go with
  * a daemon's answers; only label sets do.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "../metrics/prom.ts";
 import type { FamilyDef, Sample } from "./types.ts";
 
 export type SamplesByFamily = ReadonlyMap<string, readonly Sample[]>;

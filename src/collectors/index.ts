@@ -7,7 +7,7 @@
  * metrics registry exists; `await collectors.stop()` on shutdown and before a restart on reload
  * (stop unregisters every series it registered, so a new start can register them again).
  */
-import { Gauge, Registry } from "prom-client";
+import { Gauge, Registry } from "../metrics/prom.ts";
 import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { registerFamilies, unregisterFamilies } from "./families.ts";

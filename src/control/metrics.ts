@@ -1,4 +1,4 @@
-import { Counter, type Registry } from "prom-client";
+import { Counter, type Registry } from "../metrics/prom.ts";
 
 /** The control socket's own series, registered by the shell that starts it. */
 export function createControlMetrics(registry: Registry) {

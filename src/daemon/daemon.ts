@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { bridgeRuntimes } from "../bridge/job.ts";
+import { BRIDGE_KEY_PREFIX, bridgeRuntimeOf, bridgeRuntimes } from "../bridge/key.ts";
 import type { BridgeRuntime } from "../bridge/bridge.ts";
 import type { Config } from "../config/index.ts";
 import type { HookRunReport } from "../hooks/types.ts";
@@ -73,8 +73,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     metrics,
     dryRun,
     ...(options.onHookReport ? { onHookReport: options.onHookReport } : {}),
-    bridgeActive: (name) => bridgeRuntimes(components.components().values()).get(name)?.state.bridgeActive,
-    partnerActive: (name) => bridgeRuntimes(components.components().values()).get(name)?.partnerReportsActive(),
+    bridgeActive: (name) => bridgeRuntimeOf(components.get(`${BRIDGE_KEY_PREFIX}${name}`))?.state.bridgeActive,
+    partnerActive: (name) => bridgeRuntimeOf(components.get(`${BRIDGE_KEY_PREFIX}${name}`))?.partnerReportsActive(),
   });
   let current = config;
 
@@ -83,7 +83,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   });
   const stopLagMonitor = startEventLoopLagMonitor(metrics, 500);
   try {
-    await components.start(specsOf(config));
+    await components.start(await specsOf(config));
   } catch (error) {
     stopLagMonitor();
     await metricsServer.close();
@@ -109,7 +109,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       if (options.dryRun === undefined && next.dryRun !== current.dryRun) {
         log.warn("dry_run changed: it takes effect at the next restart");
       }
-      const applied = await components.apply(specsOf(next));
+      const applied = await components.apply(await specsOf(next));
       const result: ReloadResult = {
         started: applied.started.map(reportedName),
         stopped: applied.stopped.map(reportedName),

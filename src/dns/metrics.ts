@@ -3,7 +3,7 @@
  * per registry so restarted components (reload) reuse them. Label values come from the config
  * (addresses, names, peers, providers) or fixed sets, never from the network.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "../metrics/prom.ts";
 import { perRegistry } from "../metrics/series.ts";
 import { createReconcileMetrics, type ReconcileMetrics } from "../reconcile/metrics.ts";
 

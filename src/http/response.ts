@@ -38,7 +38,9 @@ export function formatResponse(
   res: HttpResponse,
   opts: { omitBody: boolean; close: boolean; nowMs: number; /** HTTP/1.0 keeps a connection only when told so. */ keepAliveHeader?: boolean },
 ): Buffer {
-  const body = typeof res.body === "string" ? Buffer.from(res.body, "utf8") : Buffer.from(res.body ?? new Uint8Array(0));
+  // A byte body is viewed, not copied (a scrape of 1 000 tunnels is 14 MB).
+  const raw = res.body ?? new Uint8Array(0);
+  const body = typeof raw === "string" ? Buffer.from(raw, "utf8") : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   let head = `HTTP/1.1 ${res.status} ${reasonPhrase(res.status)}\r\n`;
   for (const [name, value] of Object.entries(res.headers ?? {})) {
     if (RESERVED.has(name.toLowerCase()) || /[\r\n]/.test(name) || /[\r\n]/.test(value)) continue;

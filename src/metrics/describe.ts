@@ -2,7 +2,7 @@
  * The metrics reference as Markdown, generated from a registry's own names, types, label names
  * and HELP texts, so docs/metrics.md cannot drift from what /metrics serves.
  */
-import type { Registry } from "prom-client";
+import type { Registry } from "./prom.ts";
 
 /** What prom-client keeps on every metric object but does not declare in MetricObject. */
 interface MetricShape {

@@ -1,4 +1,4 @@
-import type { Registry } from "prom-client";
+import type { Registry } from "./prom.ts";
 import { checkMetrics } from "../checks/metrics.ts";
 import { cloudMetrics } from "../cloud/metrics.ts";
 import { createControlMetrics } from "../control/metrics.ts";

@@ -1,5 +1,5 @@
 import { readdirSync } from "node:fs";
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "./prom.ts";
 
 /**
  * The process_* series Prometheus users expect, computed at scrape time with APIs that
@@ -55,4 +55,24 @@ export function registerProcessMetrics(registry: Registry): void {
       }
     },
   });
+  // The JS heap as prom-client's default collector names it: RSS minus these is the runtime
+  // itself (docs/performance.md §Memory).
+  for (const [name, help, field] of [
+    ["nodejs_heap_size_total_bytes", "Process heap size from the JS runtime in bytes.", "heapTotal"],
+    ["nodejs_heap_size_used_bytes", "Process heap size used from the JS runtime in bytes.", "heapUsed"],
+    ["nodejs_external_memory_bytes", "JS runtime external memory size in bytes (buffers outside the heap).", "external"],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        try {
+          this.set(process.memoryUsage()[field]);
+        } catch {
+          // keep the previous value
+        }
+      },
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./prom.ts";
 import { latencyBuckets } from "./buckets.ts";
 import { registerProcessMetrics } from "./process.ts";
 import { RELOAD_OUTCOMES } from "./labels.ts";

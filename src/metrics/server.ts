@@ -5,6 +5,7 @@ import { errorMessage } from "../util/errors.ts";
 import { startHttpServer, type HttpAddr, type HttpRequest, type RunningHttpServer } from "../http/server.ts";
 import { textResponse, type HttpResponse } from "../http/response.ts";
 import type { Metrics } from "./registry.ts";
+import { renderMetricsBytes } from "./render.ts";
 
 const log = logger.withTag("metrics");
 
@@ -18,10 +19,10 @@ export async function startMetricsServer(opts: { addr: HttpAddr; metrics: Metric
   // One collection at a time: requests that come while one runs share its text, so that a
   // flood of scrapes costs one collection per turn, not one each (docs/hardening.md).
   let collecting: Promise<Collected> | undefined;
+  // Rendered in slices (render.ts): a scrape of 1 000 tunnels never holds up a probe.
   const collect = (): Promise<Collected> =>
-    (collecting ??= metrics.registry
-      .metrics()
-      .then((text) => new Collected(text))
+    (collecting ??= renderMetricsBytes(metrics.registry)
+      .then((bytes) => new Collected(bytes))
       .finally(() => {
         collecting = undefined;
       }));
@@ -35,13 +36,13 @@ export async function startMetricsServer(opts: { addr: HttpAddr; metrics: Metric
 
 const gzipAsync = promisify(gzip);
 
-/** One collection's text, and its gzip form made once, off the event loop, when asked for. */
+/** One collection's text (UTF-8), and its gzip form made once, off the event loop, when asked for. */
 class Collected {
   private gzipped: Promise<Buffer> | undefined;
-  constructor(readonly text: string) {}
+  constructor(readonly bytes: Buffer) {}
   gzip(): Promise<Buffer> {
     // zlib's async form runs in the thread pool: a 13 MB scrape never stalls probes to compress.
-    return (this.gzipped ??= gzipAsync(this.text, { level: 6 }));
+    return (this.gzipped ??= gzipAsync(this.bytes, { level: 6 }));
   }
 }
 
@@ -69,7 +70,7 @@ async function handle(metrics: Metrics, collect: () => Promise<Collected>, req: 
     if (acceptsGzip(req.headers["accept-encoding"])) {
       return { status: 200, headers: { "Content-Type": contentType, "Content-Encoding": "gzip", Vary: "Accept-Encoding" }, body: await collected.gzip() };
     }
-    return { status: 200, headers: { "Content-Type": contentType, Vary: "Accept-Encoding" }, body: collected.text };
+    return { status: 200, headers: { "Content-Type": contentType, Vary: "Accept-Encoding" }, body: collected.bytes };
   } catch (error) {
     log.warn("collecting metrics failed", { error: errorMessage(error) });
     return textResponse(500, "collecting metrics failed\n");

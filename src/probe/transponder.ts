@@ -10,7 +10,7 @@
  */
 import dgram from "node:dgram";
 import { errorMessage } from "../util/errors.ts";
-import { logger } from "../util/log.ts";
+import { TaggedLog } from "../util/log.ts";
 import { nowUnixNs } from "./gotime.ts";
 import { decodeProbe, isRequest, makeReply, type Probe } from "./wire.ts";
 import { claimedDirection, ReplayGuard, signProbe, verifyProbe, type ProbeDirection } from "./auth.ts";
@@ -74,7 +74,7 @@ export function startTransponder(opts: TransponderOptions): Transponder {
   const { probeKey } = opts;
   const replayGuard = probeKey ? new ReplayGuard() : undefined;
   const seal = (datagram: Buffer, direction: ProbeDirection): Buffer => (probeKey ? signProbe(datagram, probeKey, direction) : datagram);
-  const log = logger.withTag("probe");
+  const log = new TaggedLog("probe");
 
   let socket: dgram.Socket | undefined;
   let bound = false;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "../metrics/prom.ts";
 import { perRegistry, removeSeries } from "../metrics/series.ts";
 import type { RunOutcome } from "./engine.ts";
 

@@ -1,8 +1,9 @@
-import { createConsola, type ConsolaInstance, type LogObject, type LogType } from "consola";
+import { createConsola, type ConsolaInstance, type LogObject, type LogType } from "consola/core";
 import { escapeControl, escapeJsonControl } from "./escape.ts";
 
 /**
- * One process-wide logger. Components take a tagged child at import time
+ * One process-wide logger, on consola/core (consola's own reporters are not used: docs/performance.md
+ * §Memory). Components take a tagged child at import time
  * (`logger.withTag("hooks")`); consola copies options into children, so the
  * level and format live here in module state and one reporter reads them on
  * every line — configuring after import works.
@@ -22,6 +23,36 @@ export const logger: ConsolaInstance = createConsola({
   level: 999, // filtering happens in the reporter, against currentLevel
   reporters: [{ log: (entry) => report(entry) }],
 });
+
+/**
+ * A tagged logger without a consola child of its own: each `withTag` child carries some thirty
+ * functions, and a daemon with 1 000 tunnels kept 2 000 of them alive, one per tunnel and one per
+ * probe socket (docs/performance.md §Memory). This one hands its entries to the same reporter
+ * as every other logger (same level, format and observers); its methods live on the prototype.
+ * consola's throttling of repeated lines does not apply: its users log changes only.
+ */
+export class TaggedLog {
+  constructor(private readonly tag: string) {}
+  error(message: unknown, ...args: unknown[]): void {
+    this.emit("error", 0, message, args);
+  }
+  warn(message: unknown, ...args: unknown[]): void {
+    this.emit("warn", 1, message, args);
+  }
+  info(message: unknown, ...args: unknown[]): void {
+    this.emit("info", 3, message, args);
+  }
+  debug(message: unknown, ...args: unknown[]): void {
+    this.emit("debug", 4, message, args);
+  }
+  trace(message: unknown, ...args: unknown[]): void {
+    this.emit("trace", 5, message, args);
+  }
+  private emit(type: LogType, level: number, message: unknown, args: unknown[]): void {
+    if (level > currentLevel) return;
+    report({ type, level, tag: this.tag, args: [message, ...args], date: new Date() } as LogObject);
+  }
+}
 
 const listeners = new Set<(entry: LogObject) => void>();
 

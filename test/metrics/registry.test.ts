@@ -105,6 +105,9 @@ describe("metrics registry", () => {
       ["process_cpu_seconds_total", "counter", []],
       ["process_resident_memory_bytes", "gauge", []],
       ["process_start_time_seconds", "gauge", []],
+      ["nodejs_heap_size_total_bytes", "gauge", []],
+      ["nodejs_heap_size_used_bytes", "gauge", []],
+      ["nodejs_external_memory_bytes", "gauge", []],
     ];
     for (const [name, type, labels] of expected) {
       const f = ours.get(name);
@@ -112,6 +115,7 @@ describe("metrics registry", () => {
       assert.deepEqual(labelNames(f), labels, `${name} labels`);
     }
     assert.ok((value(ours.get("process_resident_memory_bytes"), {}) ?? 0) > 1e6, "rss measured");
+    assert.ok((value(ours.get("nodejs_heap_size_used_bytes"), {}) ?? 0) > 0, "heap measured");
     const start = value(ours.get("process_start_time_seconds"), {}) ?? 0;
     assert.ok(Math.abs(start - Date.now() / 1000) < 3600, "start time is recent");
     // Latency buckets are the configured ones.

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { configureLogger, logger } from "../../src/util/log.ts";
+import { TaggedLog, configureLogger, logger, onLogEntry } from "../../src/util/log.ts";
 
 test("children taken before configureLogger follow the later level and format", () => {
   const child = logger.withTag("early");
@@ -76,4 +76,33 @@ test("JSON lines escape what JSON.stringify leaves raw (C1, bidi) and stay valid
   const event = JSON.parse(out);
   assert.equal(event.msg, `m${hostile}`, "the same text when read back");
   assert.equal(event.detail, hostile);
+});
+
+test("a TaggedLog writes what a consola child writes: same reporter, level, format and observers", () => {
+  const seen: string[] = [];
+  const unsubscribe = onLogEntry((entry) => seen.push(`${entry.type} ${entry.tag}`));
+  let out = "";
+  try {
+    configureLogger({ level: "info", format: "json" });
+    out = captured(() => {
+      const tagged = new TaggedLog("tunnel b/t0");
+      tagged.info("tunnel up", { bridge: "b", tunnel: "t0" });
+      tagged.debug("hidden");
+      tagged.error(`hostile ${hostile}`);
+      logger.withTag("tunnel b/t0").info("tunnel up", { bridge: "b", tunnel: "t0" });
+    });
+  } finally {
+    unsubscribe();
+    configureLogger({ level: "info", format: "json" });
+  }
+  const lines = out.split("\n").filter((l) => l !== "");
+  assert.equal(lines.length, 3);
+  assert.doesNotMatch(out, rawControl);
+  const [ours, error, consolas] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const { time: _a, ...oursRest } = ours!;
+  const { time: _b, ...consolasRest } = consolas!;
+  assert.deepEqual(oursRest, consolasRest);
+  assert.deepEqual(oursRest, { level: "info", component: "tunnel b/t0", msg: "tunnel up", bridge: "b", tunnel: "t0" });
+  assert.equal(error!.level, "error");
+  assert.deepEqual(seen, ["info tunnel b/t0", "error tunnel b/t0", "info tunnel b/t0"]);
 });
