@@ -129,8 +129,8 @@ export const ipsecTieSchema = z
   });
 
 /**
- * `tunnel_interfaces.<if>.bgp`: the BGP session run over a tunnel (docs/collectors.md §BGP-aware
- * failover). Needs `collectors.frr` or `collectors.bird`.
+ * `tunnel_interfaces.<if>.bgp`: the BGP session run over a tunnel
+ * (docs/collectors.md §BGP-aware failover). Needs `collectors.frr` or `collectors.bird`.
  */
 export const bgpTieSchema = z
   .strictObject({

@@ -210,8 +210,8 @@ export function windowCounts(state: TunnelHealthState): { inFlight: number; retu
 export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED, LATE, GRACE, IN_FLIGHT_LATE };
 
 /**
- * What a collector says of the daemon state carrying a tunnel (docs/collectors.md §IPsec-aware
- * failover, §BGP-aware failover): the CHILD_SA installed or the BGP session Established, not, or
+ * What a collector says of the daemon state carrying a tunnel
+ * (docs/collectors.md §IPsec-aware failover, §BGP-aware failover): the CHILD_SA installed or the BGP session Established, not, or
  * not known (no such tie, no such connection or peer, or the daemon cannot be read).
  */
 export type TieInput = "up" | "down" | "unknown";
