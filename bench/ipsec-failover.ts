@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
-import { IpsecStates } from "../src/collectors/ipsec-state.ts";
+import { CollectorStates } from "../src/collectors/tie-state.ts";
 import { startCollectors } from "../src/collectors/index.ts";
 import { TunnelRuntime } from "../src/bridge/tunnel.ts";
 import type { TunnelConfig } from "../src/config/index.ts";
@@ -47,11 +47,11 @@ let collectors: { stop(): Promise<void> } | undefined;
 try {
   await pair.setUp();
   await Promise.all([pair.startCharon("a"), pair.startCharon("b")]);
-  const states = new IpsecStates();
-  collectors = startCollectors({ collectors: { strongswan: { socketPath: pair.viciPath("a"), intervalMs: 30_000, timeoutMs: 2000 } } }, new Registry(), { ipsecStates: states });
+  const states = new CollectorStates();
+  collectors = startCollectors({ collectors: { strongswan: { socketPath: pair.viciPath("a"), intervalMs: 30_000, timeoutMs: 2000 } } }, new Registry(), { collectorStates: states });
   const initiate = async () => {
     await pair.swanctl("a", "--initiate", "--ike", "gw-a", "--child", "net");
-    await waitFor(() => states.state({ conn: "gw-a", child: "net" }) === "up", { timeoutMs: 5000, what: "CHILD_SA up" });
+    await waitFor(() => states.ipsec({ conn: "gw-a", child: "net" }) === "up", { timeoutMs: 5000, what: "CHILD_SA up" });
   };
 
   say("| probe_interval | fault → tunnel down | min | median | max |");
@@ -72,7 +72,7 @@ try {
           probeLocation: "bench/near",
           config,
           metrics: createMetrics({ latencyBucketsCount: 3, maxLatencyUs: 1_000_000, version: "bench" }),
-          ipsecStates: states,
+          collectorStates: states,
           onVerdict: (n, verdict) => verdicts.set(n, { verdict, atMs: performance.now() }),
         });
       };

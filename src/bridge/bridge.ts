@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { IpsecStates } from "../collectors/ipsec-state.ts";
+import type { CollectorStates } from "../collectors/tie-state.ts";
 import type { BridgeConfig } from "../config/index.ts";
 import { deriveKeys, type BridgeKeys } from "../auth/keys.ts";
 import { interfaceIp, placeholderValues } from "../hooks/placeholders.ts";
@@ -34,8 +34,8 @@ export interface BridgeRuntimeOptions {
   /** The probe ids of every tunnel of this host (one set per daemon); default: this bridge's. */
   ownProbeIds?: OwnProbeIds;
   onHookReport?: (bridge: string, report: HookRunReport) => void;
-  /** CHILD_SA states for tunnels with `ipsec:` (docs/collectors.md §IPsec-aware failover). */
-  ipsecStates?: IpsecStates;
+  /** Collector states for tunnels with `ipsec:` or `bgp:` (docs/collectors.md §IPsec-aware failover, §BGP-aware failover). */
+  collectorStates?: CollectorStates;
   /** Whether each of partner_checks is up now (undefined: not running or undecided); docs/behaviour.md §Partner health. */
   partnerChecksUp?: () => ReadonlyArray<boolean | undefined>;
 }
@@ -118,7 +118,7 @@ export class BridgeRuntime {
           ownIds,
           config: tunnel,
           metrics,
-          ...(options.ipsecStates ? { ipsecStates: options.ipsecStates } : {}),
+          ...(options.collectorStates ? { collectorStates: options.collectorStates } : {}),
           onVerdict: (name, verdict) => this.onTunnelVerdict(name, verdict),
         }),
     );

@@ -4,7 +4,7 @@
  */
 import { CHECK_KEY_PREFIX } from "../checks/job.ts";
 import type { CheckStatus } from "../checks/runtime.ts";
-import { ipsecStatesFor } from "../collectors/ipsec-state.ts";
+import { collectorStatesFor } from "../collectors/tie-state.ts";
 import type { BridgeConfig, Config } from "../config/index.ts";
 import type { Component, ComponentSpec, Job, JobContext } from "../daemon/component.ts";
 import { initBridge, removeBridge } from "../metrics/bridge-series.ts";
@@ -31,7 +31,7 @@ export class BridgeComponent implements Component {
       dryRun: context.dryRun,
       ownProbeIds,
       onHookReport: context.onHookReport,
-      ipsecStates: ipsecStatesFor(context.metrics),
+      collectorStates: collectorStatesFor(context.metrics),
       ...(settings.partnerChecks ? { partnerChecksUp: () => partnerChecksUp(settings.partnerChecks ?? [], context) } : {}),
     });
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { IpsecStates } from "../collectors/ipsec-state.ts";
+import type { CollectorStates } from "../collectors/tie-state.ts";
 import type { TunnelConfig } from "../config/index.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import {
@@ -7,10 +7,11 @@ import {
   initialTunnelHealth,
   probeSendFailed,
   replyReceived,
+  externalDown,
   verdictToReport,
-  verdictWithIpsec,
+  verdictWithExternal,
   type HealthResult,
-  type IpsecInput,
+  type TieInput,
   type TunnelHealthState,
   type TunnelVerdict,
 } from "../monitor/tunnel-health.ts";
@@ -40,8 +41,8 @@ export interface TunnelRuntimeOptions {
   ownIds?: OwnProbeIds;
   config: TunnelConfig;
   metrics: Metrics;
-  /** The daemon's CHILD_SA states, for a tunnel with `ipsec:` (docs/collectors.md §IPsec-aware failover). */
-  ipsecStates?: IpsecStates;
+  /** The daemon's collector states, for a tunnel with `ipsec:` or `bgp:` (docs/collectors.md §IPsec-aware failover, §BGP-aware failover). */
+  collectorStates?: CollectorStates;
   onVerdict(tunnel: string, verdict: TunnelVerdict): void;
 }
 
@@ -66,12 +67,14 @@ export class TunnelRuntime {
   private readonly dstLocations = new Set<string>();
   private lastSocketProblem = "";
   private readonly ownIds: OwnProbeIds;
-  /** The tied CHILD_SA's state ("unknown" without a tie): an extra input to the verdict. */
-  private ipsec: IpsecInput = "unknown";
+  /** The tied CHILD_SA's and BGP session's states ("unknown" without a tie): extra inputs to the verdict. */
+  private ipsec: TieInput = "unknown";
+  private bgp: TieInput = "unknown";
   /** The verdict last passed to onVerdict (undefined before the first). */
   private reported: TunnelVerdict | undefined;
   private unsubscribe: (() => void) | undefined;
   private notLoadedLogged = false;
+  private bgpUnknownLogged = false;
 
   constructor(private readonly options: TunnelRuntimeOptions) {
     this.name = options.config.name;
@@ -85,7 +88,7 @@ export class TunnelRuntime {
   }
 
   get verdict(): TunnelVerdict {
-    return verdictWithIpsec(this.health.verdict, this.ipsec);
+    return verdictWithExternal(this.health.verdict, externalDown(this.ipsec, this.bgp));
   }
 
   get healthState(): TunnelHealthState {
@@ -116,11 +119,10 @@ export class TunnelRuntime {
         },
       },
     });
-    const tie = config.ipsec;
-    const states = this.options.ipsecStates;
-    if (tie && states) {
-      this.unsubscribe = states.subscribe(() => this.onIpsecState());
-      this.onIpsecState();
+    const states = this.options.collectorStates;
+    if ((config.ipsec || config.bgp) && states) {
+      this.unsubscribe = states.subscribe(() => this.onTieStates());
+      this.onTieStates();
     }
     this.ticker = startTicker(this.options.probeIntervalMs, (tick) => this.sendProbe(tick), {
       name: `probe ${this.name}`,
@@ -211,21 +213,40 @@ export class TunnelRuntime {
     return location;
   }
 
-  /** The collector read charon: a new state of the tied CHILD_SA may change the verdict at once. */
-  private onIpsecState(): void {
-    const tie = this.options.config.ipsec;
-    const states = this.options.ipsecStates;
-    if (!tie || !states) return;
-    const next = states.state(tie);
-    if (states.loaded(tie) === false && !this.notLoadedLogged) {
+  /** A collector read its daemon: a new state of a tie may change the verdict at once. */
+  private onTieStates(): void {
+    const states = this.options.collectorStates;
+    if (!states) return;
+    const ipsec = this.options.config.ipsec ? this.ipsecState(states, this.options.config.ipsec) : "unknown";
+    const bgp = this.options.config.bgp ? this.bgpState(states, this.options.config.bgp) : "unknown";
+    if (ipsec === this.ipsec && bgp === this.bgp) return;
+    this.ipsec = ipsec;
+    this.bgp = bgp;
+    this.report();
+  }
+
+  private ipsecState(states: CollectorStates, tie: NonNullable<TunnelConfig["ipsec"]>): TieInput {
+    const next = states.ipsec(tie);
+    if (states.ipsecLoaded(tie) === false && !this.notLoadedLogged) {
       this.notLoadedLogged = true;
       this.log.warn(`charon has no connection ${tie.conn}${tie.child ? ` child ${tie.child}` : ""} loaded: the probes alone decide`, { bridge: this.options.bridgeName, tunnel: this.name });
     }
-    if (next === this.ipsec) return;
-    this.ipsec = next;
+    if (next === this.ipsec) return next;
     if (next !== "unknown") this.notLoadedLogged = false;
     this.log.info(`IPsec CHILD_SA ${next}`, { bridge: this.options.bridgeName, tunnel: this.name, conn: tie.conn, ...(tie.child ? { child: tie.child } : {}) });
-    this.report();
+    return next;
+  }
+
+  private bgpState(states: CollectorStates, tie: NonNullable<TunnelConfig["bgp"]>): TieInput {
+    const next = states.bgp(tie);
+    if (states.bgpKnown(tie) === false && !this.bgpUnknownLogged) {
+      this.bgpUnknownLogged = true;
+      this.log.warn(`no BGP peer ${tie.peer}${tie.vrf ? ` in VRF ${tie.vrf}` : ""} listed by FRR/BIRD: the probes alone decide`, { bridge: this.options.bridgeName, tunnel: this.name });
+    }
+    if (next === this.bgp) return next;
+    if (next !== "unknown") this.bgpUnknownLogged = false;
+    this.log.info(`BGP peer ${next === "up" ? "established" : next === "down" ? "not established" : "unknown"}`, { bridge: this.options.bridgeName, tunnel: this.name, peer: tie.peer, ...(tie.vrf ? { vrf: tie.vrf } : {}) });
+    return next;
   }
 
   private apply(result: HealthResult): void {
@@ -234,12 +255,18 @@ export class TunnelRuntime {
     this.report();
   }
 
-  /** Passes the verdict on when it changed: the probes' verdict, with the tied CHILD_SA's state as an extra input. */
+  /** Passes the verdict on when it changed: the probes' verdict, with the ties' states (CHILD_SA, BGP session) as an extra input. */
   private report(): void {
-    const verdict = verdictToReport({ probes: this.health.verdict, probesDecided: this.health.decided, ipsec: this.ipsec, reported: this.reported });
+    const verdict = verdictToReport({ probes: this.health.verdict, probesDecided: this.health.decided, externalDown: externalDown(this.ipsec, this.bgp), reported: this.reported });
     if (!verdict) return;
     this.reported = verdict;
-    this.log.info(`tunnel ${verdict}`, { bridge: this.options.bridgeName, tunnel: this.name, verdict, ...(this.ipsec === "unknown" ? {} : { ipsec: this.ipsec }) });
+    this.log.info(`tunnel ${verdict}`, {
+      bridge: this.options.bridgeName,
+      tunnel: this.name,
+      verdict,
+      ...(this.ipsec === "unknown" ? {} : { ipsec: this.ipsec }),
+      ...(this.bgp === "unknown" ? {} : { bgp: this.bgp }),
+    });
     this.options.onVerdict(this.name, verdict);
   }
 }

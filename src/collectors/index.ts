@@ -14,7 +14,7 @@ import { registerFamilies, unregisterFamilies } from "./families.ts";
 import { collectorKinds, configuredCollectors, type CollectorKind } from "./kinds.ts";
 import { CollectorRunner, type CollectorStatus } from "./runner.ts";
 import type { CollectorsConfig } from "./schema.ts";
-import type { IpsecStates } from "./ipsec-state.ts";
+import { tieFamilies, type CollectorStates } from "./tie-state.ts";
 import { createTextfileWriter } from "./textfile.ts";
 import type { FamilyDef, Sample } from "./types.ts";
 
@@ -43,8 +43,8 @@ export interface StartCollectorsOptions {
   /** Collector kinds to choose from (tests inject fakes); default: all of vpnham's. */
   kinds?: readonly CollectorKind[];
   minRefreshGapMs?: number;
-  /** Where the strongSwan collector's CHILD_SA states go, for tunnels tied to them (docs/collectors.md §IPsec-aware failover). */
-  ipsecStates?: IpsecStates;
+  /** Where the strongSwan, FRR and BIRD collectors' states go, for tunnels tied to them (docs/collectors.md §IPsec-aware failover, §BGP-aware failover). */
+  collectorStates?: CollectorStates;
 }
 
 const engineFamilies = {
@@ -115,7 +115,8 @@ export function startCollectors(config: CollectorsRuntimeConfig, registry: Regis
           else log.warn(`collector ${status.name} failed: ${status.lastError}`);
         }
         previous = status.success;
-        if (kind.name === "strongswan") options.ipsecStates?.publish(status.success ? runner.samples("vpnham_ipsec_child_sa_up") : undefined);
+        const tieFamily = tieFamilies[kind.name];
+        if (tieFamily) options.collectorStates?.publish(kind.name, status.success ? runner.samples(tieFamily) : undefined);
         textfile?.request();
       },
       onProblems: (name, problems) => log.warn(`collector ${name}: ${problems.length} sample(s) dropped: ${problems[0]}`),
@@ -140,7 +141,7 @@ export function startCollectors(config: CollectorsRuntimeConfig, registry: Regis
   return {
     async stop() {
       await Promise.all(runners.map((r) => r.stop()));
-      options.ipsecStates?.publish(undefined);
+      for (const { kind } of chosen) options.collectorStates?.publish(kind.name, undefined);
       await textfile?.flush();
       unregisterFamilies(registries, names);
     },

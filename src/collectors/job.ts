@@ -6,7 +6,7 @@
  */
 import type { Config } from "../config/index.ts";
 import type { Component, ComponentSpec, Job, JobContext } from "../daemon/component.ts";
-import { ipsecStatesFor } from "./ipsec-state.ts";
+import { collectorStatesFor } from "./tie-state.ts";
 import { startCollectors, type CollectorsRuntime, type CollectorsRuntimeConfig } from "./index.ts";
 
 class CollectorsComponent implements Component {
@@ -19,7 +19,7 @@ class CollectorsComponent implements Component {
   ) {}
 
   async start(): Promise<void> {
-    this.runtime = startCollectors(this.settings, this.context.metrics.registry, { ipsecStates: ipsecStatesFor(this.context.metrics) });
+    this.runtime = startCollectors(this.settings, this.context.metrics.registry, { collectorStates: collectorStatesFor(this.context.metrics) });
   }
 
   async stop(): Promise<void> {

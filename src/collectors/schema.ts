@@ -128,6 +128,28 @@ export const ipsecTieSchema = z
     description: "the strongSwan CHILD_SA carrying this tunnel: while it is not installed the tunnel is down at once, before probes time out (needs collectors.strongswan)",
   });
 
+/**
+ * `tunnel_interfaces.<if>.bgp`: the BGP session run over a tunnel
+ * (docs/collectors.md §BGP-aware failover). Needs `collectors.frr` or `collectors.bird`.
+ */
+export const bgpTieSchema = z
+  .strictObject({
+    peer: z
+      .string({ error: (issue) => `${show(issue.input)} is not a peer` })
+      .min(1)
+      .meta({ description: "the neighbour as FRR or BIRD names it (its address, or its interface when unnumbered): the `peer` label of vpnham_bgp_peer_up" }),
+    vrf: z
+      .string({ error: (issue) => `${show(issue.input)} is not a VRF name` })
+      .min(1)
+      .optional()
+      .meta({ description: "its VRF (`default` for the main table); without it, the peer in any VRF" }),
+  })
+  .optional()
+  .meta({
+    type: "mapping",
+    description: "the BGP session over this tunnel: while FRR or BIRD lists the peer as not Established the tunnel is down at once, before probes time out (needs collectors.frr or collectors.bird)",
+  });
+
 export const collectorsSchema = z
   .strictObject({
     compat_names: z

@@ -54,6 +54,8 @@ export const tunnelModel = z.object({
   thresholdUp: z.number().int().min(2).max(100),
   /** The CHILD_SA carrying the tunnel (docs/collectors.md §IPsec-aware failover). */
   ipsec: z.object({ conn: z.string(), child: z.string().optional() }).optional(),
+  /** The BGP session over the tunnel (docs/collectors.md §BGP-aware failover). */
+  bgp: z.object({ peer: z.string(), vrf: z.string().optional() }).optional(),
 });
 
 export const bridgeModel = z.object({

@@ -85,6 +85,9 @@ function normalizeBridge(
     if (tunnel.ipsec && top.collectors?.strongswan === undefined) {
       problems.push(`${at}.tunnel_interfaces.${tunnelName}.ipsec: needs collectors.strongswan, which reads the CHILD_SA's state`);
     }
+    if (tunnel.bgp && top.collectors?.frr === undefined && top.collectors?.bird === undefined) {
+      problems.push(`${at}.tunnel_interfaces.${tunnelName}.bgp: needs collectors.frr or collectors.bird, which read the session's state`);
+    }
     return {
       name: tunnelName,
       role: tunnel.role,
@@ -93,6 +96,7 @@ function normalizeBridge(
       thresholdDown: tunnel.threshold_down,
       thresholdUp: tunnel.threshold_up,
       ...(tunnel.ipsec ? { ipsec: tunnel.ipsec } : {}),
+      ...(tunnel.bgp ? { bgp: tunnel.bgp } : {}),
     };
   });
 

@@ -22,7 +22,7 @@ import {
 import { formatDurationMs } from "./duration.ts";
 import { defaultControlSocketPath } from "../control/paths.ts";
 import { checksSchema } from "../checks/schema.ts";
-import { collectorsSchema, ipsecTieSchema, textfilePathSchema } from "../collectors/schema.ts";
+import { bgpTieSchema, collectorsSchema, ipsecTieSchema, textfilePathSchema } from "../collectors/schema.ts";
 import { dnsFailoverSchema } from "../dns/schema.ts";
 import { announceSchema } from "../announce/schema.ts";
 import { awsSchema, azureSchema, gcpSchema } from "../cloud/schema.ts";
@@ -122,6 +122,7 @@ const tunnelSchema = z
     threshold_down: threshold("consecutive unanswered probes that take the tunnel down", defaults.thresholdDown),
     threshold_up: threshold("consecutive answered probes that bring the tunnel up", defaults.thresholdUp),
     ipsec: ipsecTieSchema,
+    bgp: bgpTieSchema,
   })
   .meta({ type: "mapping", description: "one VPN tunnel, keyed by the interface carrying it" });
 

@@ -210,29 +210,35 @@ export function windowCounts(state: TunnelHealthState): { inFlight: number; retu
 export const _slotStates = { EMPTY, IN_FLIGHT, RETURNED, FAILED, LATE, GRACE, IN_FLIGHT_LATE };
 
 /**
- * What the IPsec collector says of the CHILD_SA carrying a tunnel (docs/collectors.md
- * §IPsec-aware failover): installed, not, or not known (no such tie, or charon cannot be read).
+ * What a collector says of the daemon state carrying a tunnel
+ * (docs/collectors.md §IPsec-aware failover, §BGP-aware failover): the CHILD_SA installed or the BGP session Established, not, or
+ * not known (no such tie, no such connection or peer, or the daemon cannot be read).
  */
-export type IpsecInput = "up" | "down" | "unknown";
+export type TieInput = "up" | "down" | "unknown";
+
+/** Whether any tie says down (the CHILD_SA not installed, or the BGP session not Established). Pure. */
+export function externalDown(...ties: readonly TieInput[]): boolean {
+  return ties.includes("down");
+}
 
 /**
- * The tunnel's verdict with its IPsec state as an extra input: a CHILD_SA that is not installed
- * makes the tunnel down at once, whatever its probes say (they would need threshold_down
- * intervals to tell); up needs the probes too. Unknown leaves the probes alone, so a collector
- * that cannot read charon never causes a failover.
+ * The tunnel's verdict with its ties as one extra input: a tie that is down makes the tunnel down
+ * at once, whatever its probes say (they would need threshold_down intervals to tell); up needs
+ * the probes too. Unknown is not down, so a collector that cannot read its daemon never causes
+ * a failover.
  */
-export function verdictWithIpsec(probes: TunnelVerdict, ipsec: IpsecInput): TunnelVerdict {
-  return ipsec === "down" ? "down" : probes;
+export function verdictWithExternal(probes: TunnelVerdict, externalDown: boolean): TunnelVerdict {
+  return externalDown ? "down" : probes;
 }
 
 /**
  * The verdict to report after an event, if any: the combined verdict when it differs from the one
- * reported last (none yet = undefined). Before the probes' first verdict only an IPsec "down"
+ * reported last (none yet = undefined). Before the probes' first verdict only an external "down"
  * is a verdict (it needs no probes); "up" waits for the probes as before.
  */
-export function verdictToReport(input: { probes: TunnelVerdict; probesDecided: boolean; ipsec: IpsecInput; reported: TunnelVerdict | undefined }): TunnelVerdict | undefined {
-  const combined = verdictWithIpsec(input.probes, input.ipsec);
-  const decided = input.probesDecided || input.ipsec === "down";
+export function verdictToReport(input: { probes: TunnelVerdict; probesDecided: boolean; externalDown: boolean; reported: TunnelVerdict | undefined }): TunnelVerdict | undefined {
+  const combined = verdictWithExternal(input.probes, input.externalDown);
+  const decided = input.probesDecided || input.externalDown;
   if (!decided || combined === input.reported) return undefined;
   return combined;
 }

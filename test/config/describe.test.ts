@@ -36,7 +36,7 @@ const everyKey = [
     "secret_file",
   ].map((k) => `${bridge}.${k}`),
   tunnel,
-  ...["role", "addr", "probe_addr", "threshold_down", "threshold_up", "ipsec", "ipsec.conn", "ipsec.child"].map((k) => `${tunnel}.${k}`),
+  ...["role", "addr", "probe_addr", "threshold_down", "threshold_up", "ipsec", "ipsec.conn", "ipsec.child", "bgp", "bgp.peer", "bgp.vrf"].map((k) => `${tunnel}.${k}`),
   ...hookNames.map((h) => `${bridge}.scripts.${h}`),
   `${bridge}.reconcile.scripts_timeout`,
   ...hookNames.flatMap((h) => [`${bridge}.reconcile.${h}`, `${bridge}.reconcile.${h}.script`]),

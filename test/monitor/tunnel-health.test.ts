@@ -7,10 +7,11 @@ import {
   probeSendFailed,
   replyReceived,
   verdictToReport,
-  verdictWithIpsec,
+  externalDown,
+  verdictWithExternal,
   windowCounts,
   WINDOW_SLACK,
-  type IpsecInput,
+  type TieInput,
   type TunnelHealthState,
   type TunnelVerdict,
 } from "../../src/monitor/tunnel-health.ts";
@@ -174,34 +175,46 @@ describe("first verdict", () => {
   });
 });
 
-describe("the IPsec state as an extra input (docs/collectors.md §IPsec-aware failover)", () => {
-  test("a CHILD_SA not installed is down at once; up needs the probes; unknown leaves the probes alone", () => {
-    const table: [TunnelVerdict, IpsecInput, TunnelVerdict][] = [
-      ["up", "up", "up"],
-      ["up", "down", "down"],
-      ["up", "unknown", "up"],
-      ["down", "up", "down"],
-      ["down", "down", "down"],
-      ["down", "unknown", "down"],
+describe("the ties as one extra input (docs/collectors.md §IPsec-aware failover, §BGP-aware failover)", () => {
+  test("external down: any tie down (CHILD_SA not installed, BGP session not Established); unknown is not down", () => {
+    const table: [ipsec: TieInput, bgp: TieInput, expected: boolean][] = [
+      ["unknown", "unknown", false],
+      ["up", "unknown", false],
+      ["unknown", "up", false],
+      ["up", "up", false],
+      ["down", "unknown", true],
+      ["unknown", "down", true],
+      ["up", "down", true], // the SA is installed but BGP over it is not Established
+      ["down", "up", true],
+      ["down", "down", true],
     ];
-    for (const [probes, ipsec, expected] of table) assert.equal(verdictWithIpsec(probes, ipsec), expected, `${probes} + ${ipsec}`);
+    for (const [ipsec, bgp, expected] of table) assert.equal(externalDown(ipsec, bgp), expected, `${ipsec} + ${bgp}`);
+    assert.equal(externalDown(), false, "no tie");
   });
 
-  test("what to report: only changes; before the probes decide, only an IPsec down", () => {
-    const table: [probes: TunnelVerdict, decided: boolean, ipsec: IpsecInput, reported: TunnelVerdict | undefined, expected: TunnelVerdict | undefined][] = [
-      ["up", true, "down", "up", "down"], // the child-updown event: down before any probe fails
-      ["up", true, "down", "down", undefined], // already reported
-      ["up", true, "up", "down", "up"], // the SA is back and the probes never went down: up again
-      ["down", true, "up", "down", undefined], // the SA is back, the probes still down: wait for them
-      ["up", true, "unknown", "down", "up"], // charon unreadable: the probes decide
-      ["up", true, "unknown", "up", undefined],
-      ["down", false, "down", undefined, "down"], // at start, the SA is not up: down without waiting for probes
-      ["down", false, "up", undefined, undefined], // at start, the SA is up: the probes still decide
-      ["down", false, "unknown", undefined, undefined],
-      ["down", true, "unknown", undefined, "down"], // the probes' first verdict, as without IPsec
+  test("external down is down at once; otherwise the probes decide", () => {
+    const table: [TunnelVerdict, boolean, TunnelVerdict][] = [
+      ["up", false, "up"],
+      ["up", true, "down"],
+      ["down", false, "down"],
+      ["down", true, "down"],
     ];
-    for (const [probes, probesDecided, ipsec, reported, expected] of table) {
-      assert.equal(verdictToReport({ probes, probesDecided, ipsec, reported }), expected, JSON.stringify({ probes, probesDecided, ipsec, reported }));
+    for (const [probes, down, expected] of table) assert.equal(verdictWithExternal(probes, down), expected, `${probes} + ${down}`);
+  });
+
+  test("what to report: only changes; before the probes decide, only an external down", () => {
+    const table: [probes: TunnelVerdict, decided: boolean, externalDown: boolean, reported: TunnelVerdict | undefined, expected: TunnelVerdict | undefined][] = [
+      ["up", true, true, "up", "down"], // the child-updown event / the peer not Established: down before any probe fails
+      ["up", true, true, "down", undefined], // already reported
+      ["up", true, false, "down", "up"], // the SA / session is back and the probes never went down: up again
+      ["down", true, false, "down", undefined], // back, the probes still down: wait for them
+      ["up", true, false, "up", undefined],
+      ["down", false, true, undefined, "down"], // at start, a tie is down: down without waiting for probes
+      ["down", false, false, undefined, undefined], // at start, ties up or unknown: the probes still decide
+      ["down", true, false, undefined, "down"], // the probes' first verdict, as without ties
+    ];
+    for (const [probes, probesDecided, externalDown, reported, expected] of table) {
+      assert.equal(verdictToReport({ probes, probesDecided, externalDown, reported }), expected, JSON.stringify({ probes, probesDecided, externalDown, reported }));
     }
   });
 });
