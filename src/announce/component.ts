@@ -15,6 +15,8 @@ import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import { backendTarget, createBackend, type AnnounceReconciler, type BackendActual, type BackendDeps } from "./backend.ts";
 import type { DampState } from "./damping.ts";
+import { boundedResolve, serverResolve, systemResolve, type ResolveName } from "./dns-lookup.ts";
+import { effectiveConfig, initialNameState, nameStep, settleLeaving, withdrawLeaving, type Effective, type NameState } from "./dns-names.ts";
 import { desiredOf, evaluate, type DesiredPrefix, type PrefixDecision } from "./decide.ts";
 import { loadDrainFile } from "./drain-file.ts";
 import { allPrefixes, emptyDrainState, type DrainState } from "./drains.ts";
@@ -28,6 +30,8 @@ const log = logger.withTag("announce");
 export interface AnnounceDeps extends BackendDeps {
   /** How often health is turned into decisions (cheap, pure); default 200 ms. */
   readonly evaluateIntervalMs?: number;
+  /** Resolves a service's dns_name when it has no resolver: (default the system resolver). */
+  readonly resolve?: ResolveName;
 }
 
 /** The two checks of the engine behind an IPVS threshold (health.ts ipvsVerdict). */
@@ -59,7 +63,11 @@ export class AnnounceComponent implements Component {
   private decisions: readonly PrefixDecision[] = [];
   private loop: ReconcileLoop<readonly DesiredPrefix[]> | undefined;
   private lastGoal: string | undefined;
-  private lastRead: { atMs: number; actual: BackendActual } | undefined;
+  private lastRead: { atMs: number; startedMs: number; actual: BackendActual } | undefined;
+  private names = new Map<string, NameState>();
+  private resolving = new Set<string>();
+  private effective: Effective | undefined;
+  private dnsTimer: ReturnType<typeof setInterval> | undefined;
   private readError: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private metrics: AnnounceMetrics | undefined;
@@ -72,8 +80,49 @@ export class AnnounceComponent implements Component {
     this.key = `${ANNOUNCE_KEY_PREFIX}${settings.backend.kind}`;
   }
 
+  /** The configuration with the prefixes resolved from dns_name (docs/announce.md §DNS names). */
   get config(): AnnounceConfig {
-    return this.settings;
+    return this.effective?.config ?? this.settings;
+  }
+
+  private dnsServices(): [string, string, string | undefined][] {
+    return Object.entries(this.settings.services).flatMap(([service, spec]) => (spec.dnsName ? [[service, spec.dnsName, spec.resolver] as [string, string, string | undefined]] : []));
+  }
+
+  /** Resolves every dns_name once (never throws; each bounded by the timeout). */
+  async resolveNames(): Promise<void> {
+    const timeoutMs = Math.min(this.settings.timeoutMs, this.settings.intervalMs);
+    await Promise.all(
+      this.dnsServices().map(async ([service, name, server]) => {
+        if (this.resolving.has(service)) return;
+        this.resolving.add(service);
+        try {
+          const resolveName: ResolveName = server ? serverResolve(server, timeoutMs) : (this.deps.resolve ?? systemResolve);
+          const answer = await boundedResolve(resolveName, name, timeoutMs).then(
+            (addresses) => ({ ok: true as const, addresses }),
+            (error: unknown) => ({ ok: false as const, error: errorMessage(error) }),
+          );
+          const step = nameStep(this.names.get(service) ?? initialNameState, answer, performance.now());
+          this.names.set(service, step.state);
+          if (step.kept !== undefined) {
+            this.metrics?.dnsFailures.inc({ service });
+            log.warn(`${name} (service ${service}): ${step.kept}; keeping ${step.state.prefixes.join(", ") || "no prefixes"}`, { service, name });
+          }
+          if (step.added.length > 0) log.info(`${name} (service ${service}) adds ${step.added.join(", ")}`, { service, name });
+          if (step.removed.length > 0) log.info(`${name} (service ${service}) no longer has ${step.removed.join(", ")}: withdrawing`, { service, name });
+        } catch (error) {
+          log.error(`resolving ${name}: ${errorMessage(error)}`);
+        } finally {
+          this.resolving.delete(service);
+        }
+      }),
+    );
+    if (this.loop) this.evaluateNow();
+  }
+
+  /** Names' state (status, tests). */
+  nameStates(): ReadonlyMap<string, NameState> {
+    return this.names;
   }
 
   drains(): DrainState {
@@ -87,6 +136,10 @@ export class AnnounceComponent implements Component {
     const synthetic = ipvsChecks(this.settings);
     if (Object.keys(synthetic).length > 0) {
       this.ipvs = startChecks(synthetic, { metrics: checkMetrics(registry), bridgeActive: (b) => this.context.bridgeActive(b) });
+    }
+    if (this.dnsServices().length > 0) {
+      await this.resolveNames();
+      this.dnsTimer = setInterval(() => void this.resolveNames(), this.settings.intervalMs);
     }
     const backend = createBackend(this.settings, this.deps);
     this.loop = startReconcileLoop(this.recording(backend), {
@@ -105,13 +158,14 @@ export class AnnounceComponent implements Component {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.dnsTimer);
     try {
       await this.loop?.stop();
       await this.ipvs?.stop();
     } catch (error) {
       log.error(`stopping: ${errorMessage(error)}`);
     }
-    if (this.metrics) removeAnnounceSeries(this.metrics, allPrefixes(this.settings), backendTarget(this.settings));
+    if (this.metrics) removeAnnounceSeries(this.metrics, allPrefixes(this.config), backendTarget(this.settings));
   }
 
   /** Replaces the drains (already saved by the caller) and acts on them at once. */
@@ -134,9 +188,10 @@ export class AnnounceComponent implements Component {
       kind: backend.kind,
       target: backend.target,
       read: async (signal) => {
+        const startedMs = performance.now();
         try {
           const actual = await backend.read(signal);
-          this.lastRead = { atMs: Date.now(), actual };
+          this.lastRead = { atMs: Date.now(), startedMs, actual };
           this.readError = undefined;
           this.metrics?.backendUp.set({ backend: target }, 1);
           this.publishAnnounced();
@@ -165,6 +220,11 @@ export class AnnounceComponent implements Component {
   }
 
   private evaluateOnce(): void {
+    const read = this.lastRead ? { startedMs: this.lastRead.startedMs, networks: new Set(this.lastRead.actual.networks.keys()) } : undefined;
+    for (const [service, state] of this.names) this.names.set(service, settleLeaving(state, read));
+    const effective = effectiveConfig(this.settings, this.names);
+    for (const conflict of effective.conflicts) if (!this.effective?.conflicts.includes(conflict)) log.warn(conflict);
+    this.effective = effective;
     const ipvsStatus = this.ipvs?.status() ?? {};
     for (const [service, spec] of Object.entries(this.settings.services)) {
       let ipvs: { ipvs?: Verdict } = {};
@@ -183,10 +243,10 @@ export class AnnounceComponent implements Component {
       this.metrics?.healthy.set({ service }, health.healthy ? 1 : 0);
     }
     const previous = new Map(this.decisions.map((d) => [d.prefix.prefix, d.intent]));
-    const result = evaluate({ config: this.settings, health: this.health, drains: this.drainState, damp: this.damp, nowMs: performance.now() });
+    const result = evaluate({ config: effective.config, health: this.health, drains: this.drainState, damp: this.damp, nowMs: performance.now() });
     this.damp = result.damp;
-    this.decisions = result.decisions;
-    for (const d of result.decisions) {
+    this.decisions = withdrawLeaving(result.decisions, effective.leaving);
+    for (const d of this.decisions) {
       const labels = { service: d.service, prefix: d.prefix.prefix };
       this.metrics?.drained.set(labels, d.drained ? 1 : 0);
       if (d.intent === "hold") this.metrics?.desired.remove(labels);
@@ -198,7 +258,7 @@ export class AnnounceComponent implements Component {
         log.info(`${d.intent} ${d.prefix.prefix} (service ${d.service})${why ? `: ${why}` : ""}`, { ...labels, intent: d.intent });
       }
     }
-    const desired = desiredOf(result.decisions);
+    const desired = desiredOf(this.decisions);
     const goal = JSON.stringify(desired);
     if (goal !== this.lastGoal) {
       this.lastGoal = goal;
@@ -209,7 +269,7 @@ export class AnnounceComponent implements Component {
   private publishAnnounced(): void {
     const networks = this.lastRead?.actual.networks;
     if (!networks || !this.metrics) return;
-    for (const { service, prefix } of allPrefixes(this.settings)) this.metrics.announced.set({ service, prefix }, networks.has(prefix) ? 1 : 0);
+    for (const { service, prefix } of allPrefixes(this.config)) this.metrics.announced.set({ service, prefix }, networks.has(prefix) ? 1 : 0);
   }
 
   /** Prefixes the routing daemon had at the last read (allow-list only); undefined before the first read. */
@@ -233,6 +293,7 @@ export class AnnounceComponent implements Component {
             service,
             {
               healthy: health?.healthy ?? null,
+              ...(this.names.has(service) ? { dnsName: dnsStatus(this.settings.services[service]!.dnsName!, this.names.get(service)!) } : {}),
               reasons: health?.reasons ?? [],
               ...(drain ? { drained: { ...(drain.reason ? { reason: drain.reason } : {}), since: iso(drain.sinceMs) } } : {}),
               prefixes: Object.fromEntries(
@@ -257,4 +318,8 @@ export class AnnounceComponent implements Component {
       reconcile: this.loop?.status(),
     };
   }
+}
+
+function dnsStatus(name: string, state: NameState) {
+  return { name, addresses: state.prefixes, leaving: Object.keys(state.leaving), failures: state.failures, ...(state.lastError ? { lastError: state.lastError } : {}) };
 }

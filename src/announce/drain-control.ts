@@ -4,10 +4,10 @@
  * maintenance of one data centre). The new state is saved before it takes effect, so a drain
  * the client saw succeed survives a restart; unknown names are refused with what is known.
  */
-import { lookup } from "node:dns/promises";
 import { errorMessage } from "../util/errors.ts";
 import { logger } from "../util/log.ts";
 import type { AnnounceComponent } from "./component.ts";
+import { boundedResolve, systemResolve, type ResolveName } from "./dns-lookup.ts";
 import { saveDrainFile } from "./drain-file.ts";
 import { drain, prefixesOfAddresses, resolveDrainTarget, undrain, type DrainEntry, type DrainState } from "./drains.ts";
 import { parseAnnouncePrefix } from "./schema.ts";
@@ -17,16 +17,12 @@ const log = logger.withTag("announce");
 
 export interface DrainControlDeps {
   /** A DNS name → its addresses (A and AAAA); default: the system resolver. */
-  readonly resolve?: (name: string, signal: AbortSignal) => Promise<string[]>;
+  readonly resolve?: ResolveName;
   readonly resolveTimeoutMs?: number;
 }
 
 const maxTargetLength = 253;
 const maxReasonLength = 200;
-
-async function systemResolve(name: string): Promise<string[]> {
-  return (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
-}
 
 function targetOf(args: ControlArgs): string {
   const target = args.target;
@@ -76,12 +72,7 @@ export function drainHandlers(current: () => AnnounceComponent | undefined, deps
       case "dns_name": {
         let addresses: string[];
         try {
-          const signal = AbortSignal.timeout(resolveTimeoutMs);
-          // The system resolver does not take a signal: the race bounds it anyway.
-          addresses = await Promise.race([
-            resolveName(found.name, signal),
-            new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(new Error(`no answer within ${resolveTimeoutMs} ms`)), { once: true })),
-          ]);
+          addresses = await boundedResolve(resolveName, found.name, resolveTimeoutMs);
         } catch (error) {
           throw new Error(`${found.name} is not a service or prefix, and cannot be resolved: ${errorMessage(error)}`);
         }

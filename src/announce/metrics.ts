@@ -19,6 +19,8 @@ export interface AnnounceMetrics {
   readonly healthy: Gauge<"service">;
   /** 1 when the last read of the routing daemon succeeded. */
   readonly backendUp: Gauge<"backend">;
+  /** Failed or empty answers for a service's dns_name (the last good set was kept). */
+  readonly dnsFailures: Counter<"service">;
 }
 
 export const announceMetrics = perRegistry((registry): AnnounceMetrics => {
@@ -60,6 +62,12 @@ export const announceMetrics = perRegistry((registry): AnnounceMetrics => {
       labelNames: ["backend"],
       registers,
     }),
+    dnsFailures: new Counter({
+      name: "vpnham_announce_dns_failures_total",
+      help: "Failed or empty resolutions of a service's dns_name; its last good set of prefixes was kept.",
+      labelNames: ["service"],
+      registers,
+    }),
   };
 });
 
@@ -71,5 +79,6 @@ export function removeAnnounceSeries(metrics: AnnounceMetrics, prefixes: readonl
     removeSeries(metrics.changes, labels, { to: ["announce", "withdraw"] });
   }
   removeSeries(metrics.healthy, {}, { service: [...services] });
+  removeSeries(metrics.dnsFailures, {}, { service: [...services] });
   removeSeries(metrics.backendUp, { backend });
 }

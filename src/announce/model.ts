@@ -35,6 +35,12 @@ export interface AnnounceService {
   /** Names in `checks:`; every one must be up (anycastd's rule). */
   readonly checks: readonly string[];
   readonly ipvs?: IpvsThreshold;
+  /** A/AAAA of this name, re-resolved every `interval`, are prefixes too (/32, /128): docs/announce.md §DNS names. */
+  readonly dnsName?: string;
+  /** The server asked for dnsName ("ip" or "ip:port", "[v6]:port"); else the system resolver. */
+  readonly resolver?: string;
+  /** FRR route-map of the resolved prefixes (the service's route_map). */
+  readonly routeMap?: string;
 }
 
 export interface FrrBackend {

@@ -4,7 +4,7 @@
  * decision to the routing daemon. Attached to the top-level schema in src/config/schema.ts.
  */
 import { z } from "zod";
-import { parseCidr } from "../config/address.ts";
+import { parseCidr, parseIp } from "../config/address.ts";
 import { formatDurationMs } from "../config/duration.ts";
 import { duration, show, threshold } from "../config/fields.ts";
 import { checkDefaults } from "../checks/schema.ts";
@@ -136,11 +136,43 @@ const ipvsSchema = ipvsFields
   })
   .meta({ type: "mapping", description: "vip_watchdog's rule on the IPVS real servers of one virtual service, with hysteresis" });
 
+const dnsNamePattern = /^(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)+\.?$/;
+
+/** "192.0.2.53", "192.0.2.53:5353", "2001:db8::53", "[2001:db8::53]:53" → canonical form for node:dns setServers, or why not. */
+export function parseResolver(text: string): { ok: true; value: string } | { ok: false; error: string } {
+  const bad = { ok: false as const, error: `${show(text)} is not a resolver: write ip or ip:port (IPv6 with a port in brackets, [2001:db8::53]:53)` };
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  const plainV4 = /^([0-9.]+)(?::(\d{1,5}))?$/.exec(text);
+  const [host, portText] = bracketed ? [bracketed[1]!, bracketed[2]] : plainV4 ? [plainV4[1]!, plainV4[2]] : [text, undefined];
+  const ip = parseIp(host);
+  if (!ip) return bad;
+  const port = portText === undefined ? 53 : Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return bad;
+  return { ok: true, value: ip.family === 4 ? `${host}:${port}` : `[${host}]:${port}` };
+}
+
 const serviceFields = z.strictObject({
   prefixes: z
     .array(prefixField)
-    .min(1, { error: "a service needs at least one prefix" })
-    .meta({ type: "list of prefixes", description: "the service's VIPs (IPv4 /32, IPv6 /128 or wider): the allow-list, nothing else is ever touched" }),
+    .optional()
+    .meta({ type: "list of prefixes", description: "the service's VIPs (IPv4 /32, IPv6 /128 or wider): the allow-list, nothing else is ever touched; required unless dns_name is set" }),
+  dns_name: z
+    .unknown()
+    .transform((value, ctx): string => {
+      if (typeof value !== "string" || !dnsNamePattern.test(value)) return fail(ctx, value, `${show(value)} is not a DNS name (e.g. vip.example.com)`);
+      return value.replace(/\.$/, "").toLowerCase();
+    })
+    .optional()
+    .meta({ type: "DNS name", description: "its A/AAAA addresses (as /32 and /128) are prefixes of the service too, resolved at start and every interval; a failed or empty answer keeps the last good set" }),
+  resolver: z
+    .unknown()
+    .transform((value, ctx): string => {
+      if (typeof value !== "string") return fail(ctx, value, `${show(value)} is not a resolver (ip or ip:port)`);
+      const parsed = parseResolver(value);
+      return parsed.ok ? parsed.value : fail(ctx, value, parsed.error);
+    })
+    .optional()
+    .meta({ type: "ip[:port]", default: "the system resolver", description: "the DNS server asked for dns_name" }),
   route_map: plainWord("route-map name", "FRR: `network <prefix> route-map <name>` for every prefix of the service").optional(),
   route_maps: z
     .record(z.string(), plainWord("route-map name", "the route-map of that prefix"))
@@ -155,7 +187,12 @@ const serviceFields = z.strictObject({
 
 const serviceSchema = serviceFields
   .transform((raw, ctx): AnnounceService => {
-    const own = new Set(raw.prefixes.map((p) => p.prefix));
+    const staticPrefixes = raw.prefixes ?? [];
+    if (staticPrefixes.length === 0 && raw.dns_name === undefined) {
+      ctx.addIssue({ code: "custom", path: ["prefixes"], message: "a service needs at least one prefix, or a dns_name resolved to them" });
+    }
+    if (raw.resolver !== undefined && raw.dns_name === undefined) ctx.addIssue({ code: "custom", path: ["resolver"], message: "resolver is only used with dns_name" });
+    const own = new Set(staticPrefixes.map((p) => p.prefix));
     const routeMaps = new Map<string, string>();
     for (const [written, name] of Object.entries(raw.route_maps ?? {})) {
       const parsed = parseAnnouncePrefix(written);
@@ -164,15 +201,19 @@ const serviceSchema = serviceFields
       else routeMaps.set(parsed.value.prefix, name);
     }
     const seen = new Set<string>();
-    for (const [i, p] of raw.prefixes.entries()) {
+    for (const [i, p] of staticPrefixes.entries()) {
       if (seen.has(p.prefix)) ctx.addIssue({ code: "custom", path: ["prefixes", i], message: `${p.prefix} is listed twice` });
       seen.add(p.prefix);
     }
-    const prefixes = raw.prefixes.map((p): AnnouncePrefix => {
+    const prefixes = staticPrefixes.map((p): AnnouncePrefix => {
       const routeMap = routeMaps.get(p.prefix) ?? raw.route_map;
       return routeMap === undefined ? p : { ...p, routeMap };
     });
-    return { prefixes, checks: raw.checks, ...(raw.ipvs ? { ipvs: raw.ipvs } : {}) };
+    const dns =
+      raw.dns_name === undefined
+        ? {}
+        : { dnsName: raw.dns_name, ...(raw.resolver === undefined ? {} : { resolver: raw.resolver }), ...(raw.route_map === undefined ? {} : { routeMap: raw.route_map }) };
+    return { prefixes, checks: raw.checks, ...(raw.ipvs ? { ipvs: raw.ipvs } : {}), ...dns };
   })
   .meta({ type: "mapping", description: "one service: its prefixes and what decides their health" });
 
@@ -290,7 +331,7 @@ export const announceSchema = announceFields
     }
     if (backends.length === 1 && backends[0]!.kind !== "frr") {
       for (const [name, service] of Object.entries(raw.services)) {
-        if (service.prefixes.some((p) => p.routeMap !== undefined)) {
+        if (service.prefixes.some((p) => p.routeMap !== undefined) || service.routeMap !== undefined) {
           ctx.addIssue({ code: "custom", path: ["services", name], message: `route_map/route_maps are FRR's; the ${backends[0]!.kind} backend has none (use its filters)` });
         }
       }
