@@ -96,7 +96,19 @@ describe("announce: schema", () => {
     ["a route-map with BIRD", { bird: { include_file: "/x" }, services: { web: { ...service, route_map: "BGP1" } } }, "announce.services.web", "route_map/route_maps are FRR's"],
     ["an empty vtysh", { frr: { vtysh: [] }, services: { web: service } }, "announce.frr.vtysh", "empty command"],
     ["an unknown key", { frr: {}, services: { web: { ...service, prefix: "x" } } }, "announce.services.web.prefix", "did you mean prefixes"],
+    ["neither prefixes nor dns_name", { frr: {}, services: { web: { checks: [] } } }, "announce.services.web.prefixes", "or a dns_name"],
+    ["a dns_name that is not one", { frr: {}, services: { web: { dns_name: "bad name" } } }, "announce.services.web.dns_name", "not a DNS name"],
+    ["a resolver that is a name", { frr: {}, services: { web: { dns_name: "web.example.test", resolver: "ns1.example.test" } } }, "announce.services.web.resolver", "not a resolver"],
+    ["a resolver without dns_name", { frr: {}, services: { web: { ...service, resolver: "127.0.0.1" } } }, "announce.services.web.resolver", "only used with dns_name"],
   ];
+
+  test("a service by DNS name, with static prefixes and a resolver", () => {
+    const { config } = load(withAnnounce({ frr: {}, services: { web: { dns_name: "Web.Example.Test.", resolver: "[::1]:5353", route_map: "RM" }, db: { prefixes: ["198.51.100.0/24"], dns_name: "db.example.test" } } }));
+    const web = config.announce!.services.web!;
+    assert.deepEqual([web.prefixes, web.dnsName, web.resolver, web.routeMap], [[], "web.example.test", "[::1]:5353", "RM"]);
+    const db = config.announce!.services.db!;
+    assert.deepEqual([db.prefixes.map((p) => p.prefix), db.dnsName, db.resolver], [["198.51.100.0/24"], "db.example.test", undefined]);
+  });
   for (const [name, announce, path, ...fragments] of refused) {
     test(`refused: ${name}`, () => assertProblem(problemsOf(withAnnounce(announce)), path, ...fragments));
   }
