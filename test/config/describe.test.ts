@@ -110,7 +110,7 @@ const everyKey = [
     ...["min_interval", "hold_down", "max_hold_down"].map((k) => `.damping.${k}`),
     ".services",
     ".services.<service>",
-    ...["prefixes", "route_map", "route_maps", "route_maps.<prefix>", "checks", "ipvs"].map((k) => `.services.<service>.${k}`),
+    ...["prefixes", "dns_name", "resolver", "route_map", "route_maps", "route_maps.<prefix>", "checks", "ipvs"].map((k) => `.services.<service>.${k}`),
     ...["service", "withdraw_at_or_below", "announce_at_or_above", "interval", "timeout", "threshold_down", "threshold_up", "path"].map(
       (k) => `.services.<service>.ipvs.${k}`,
     ),
