@@ -16,7 +16,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { waitFor } from "../src/util/wait.ts";
 import { spawnDaemon, type ChildDaemon } from "../test/robustness/child.ts";
-import { frrUnavailable, startFrrPair, type FrrPair } from "../test/announce/frr-netns.ts";
+import { NS_A, frrUnavailable, startFrrPair, type FrrPair } from "../test/announce/frr-netns.ts";
 import { cpuSeconds, formatMs, rssMiB, summarize } from "./lib/stats.ts";
 
 const say = (line = ""): void => void process.stdout.write(`${line}\n`);
@@ -39,7 +39,7 @@ async function withdrawTimes(frr: FrrPair): Promise<number[]> {
     `checks:
   web: { kind: exec, command: [test, -e, ${healthy}], interval: 1s, timeout: 500ms, threshold_down: 3, threshold_up: 2 }
 announce:
-  frr: { namespace: hbgp-a }
+  frr: { namespace: ${NS_A} }
   state_file: ${join(frr.dir, "withdraw-state.json")}
   damping: { hold_down: 0s }
   services:
@@ -79,7 +79,7 @@ async function cpuOfServices(frr: FrrPair): Promise<{ cpuPercent: number; rss: n
   const list = Array.from({ length: services }, (_, i) => `    s${i}: { prefixes: [${prefix(i)}], checks: [s${i}] }\n`).join("");
   writeFileSync(
     config,
-    `checks:\n${checks}announce:\n  frr: { namespace: hbgp-a }\n  state_file: ${join(frr.dir, "cpu-state.json")}\n  services:\n${list}metrics: { listen_addr: 127.84.16.3:18001 }\ncontrol: { socket_path: ${join(frr.dir, "cpu.sock")} }\n`,
+    `checks:\n${checks}announce:\n  frr: { namespace: ${NS_A} }\n  state_file: ${join(frr.dir, "cpu-state.json")}\n  services:\n${list}metrics: { listen_addr: 127.84.16.3:18001 }\ncontrol: { socket_path: ${join(frr.dir, "cpu.sock")} }\n`,
   );
   let daemon: ChildDaemon | undefined;
   try {

@@ -11,8 +11,9 @@ import { parseBirdRoutes } from "../../src/announce/bird.ts";
 import { findTool } from "../ops/support.ts";
 import { createNetns, destroyNetnsSync, execInNetns, hasCommand, netnsMissing, run } from "../support/netns.ts";
 
-export const NS_C = "hbgp-c";
-export const NS_D = "hbgp-d";
+// The pid in the names: two suites on one machine must not share (and tear down) namespaces.
+export const NS_C = `hbgp-c${process.pid}`;
+export const NS_D = `hbgp-d${process.pid}`;
 
 export function birdUnavailable(): string | undefined {
   return netnsMissing(

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { waitFor } from "../../src/util/wait.ts";
 import { daemonArgv, repoRoot, spawnDaemon, type ChildDaemon } from "../robustness/child.ts";
 import { scrape, sumSamples } from "../robustness/support.ts";
-import { frrUnavailable, startFrrPair, type FrrPair } from "./frr-netns.ts";
+import { NS_A, frrUnavailable, startFrrPair, type FrrPair } from "./frr-netns.ts";
 
 const skip = frrUnavailable();
 const V4 = "192.0.2.10/32";
@@ -53,7 +53,7 @@ describe("announce through real FRR, seen from the peer", { skip: skip ?? false 
     threshold_down: 2
     threshold_up: 2
 announce:
-  frr: { namespace: hbgp-a }
+  frr: { namespace: ${NS_A} }
   state_file: ${join(dir, "state", "announce.json")}
   interval: 2s
   timeout: 3s
@@ -133,7 +133,7 @@ control: { socket_path: ${socket()} }
     // A's config file has no line for them: only vpnham puts them back.
     await waitFor(() => both(true), { ...guard, what: "B to learn both prefixes after A's restart" });
     const samples = await scrape(`http://${metricsAddr}/metrics`);
-    assert.ok(sumSamples(samples, "vpnham_reconcile_drift_total", { kind: "announce_frr", target: "hbgp-a" }) >= 1);
+    assert.ok(sumSamples(samples, "vpnham_reconcile_drift_total", { kind: "announce_frr", target: NS_A }) >= 1);
   });
 
   test("the prefix outside the allow-list was left alone throughout", { timeout: 60_000 }, async () => {

@@ -11,8 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNetns, destroyNetnsSync, execInNetns, hasCommand, netnsMissing, run, stopPidFile } from "../support/netns.ts";
 
-export const NS_A = "hbgp-a";
-export const NS_B = "hbgp-b";
+// The pid in the names: two suites on one machine must not share (and tear down) namespaces.
+export const NS_A = `hbgp-a${process.pid}`;
+export const NS_B = `hbgp-b${process.pid}`;
 const frrBin = "/usr/lib/frr";
 
 /** Why this cannot run here, or undefined. */
