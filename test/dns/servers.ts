@@ -121,22 +121,7 @@ controls { };
 zone "${ZONE}" { type primary; file "${dir}/${ZONE}.zone"; update-policy { grant ${KEY_NAME} zonesub A; grant ${KEY_NAME} zonesub AAAA; }; };
 `,
   );
-  let output = "";
-  const child = spawn("named", ["-g", "-c", join(dir, "named.conf")], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
-  child.stderr!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
-  const lookup = digWith("dig", host, port);
-  await startedOrCleaned(child, dir, lookup, () => output);
-  return {
-    host,
-    port,
-    dir,
-    lookup,
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return runServer(["named", "-g", "-c", join(dir, "named.conf")], "dig", host, port, dir);
 }
 
 /** knotd on host:port with zone example.test; the key may update it (ACL). */
@@ -173,11 +158,16 @@ log:
     any: info
 `,
   );
+  return runServer(["knotd", "-c", join(dir, "knot.conf")], "kdig", host, port, dir);
+}
+
+/** Runs a DNS server in the foreground, waits until `tool` gets answers from it; stop() removes `dir`. */
+async function runServer(argv: string[], tool: "dig" | "kdig", host: string, port: number, dir: string) {
   let output = "";
-  const child = spawn("knotd", ["-c", join(dir, "knot.conf")], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
   child.stderr!.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
-  const lookup = digWith("kdig", host, port);
+  const lookup = digWith(tool, host, port);
   await startedOrCleaned(child, dir, lookup, () => output);
   return {
     host,
