@@ -5,6 +5,7 @@
  * timeout, took it down —, comes back when the session is Established again, and a vtysh that
  * fails leaves the probes in charge. Loopback only (127.88.43.x).
  */
+import { tiedBridgeYaml } from "./tied-pair.ts";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "../../src/config/index.ts";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
-import { bridgeYaml, hp, metricSum, quietLogs, startEcho, waitFor } from "../robustness/support.ts";
+import { hp, metricSum, quietLogs, startEcho, waitFor } from "../robustness/support.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../collectors/fixtures/frr/${name}`, import.meta.url));
 
@@ -37,22 +38,7 @@ describe("a tunnel tied to its BGP peer", () => {
     chmodSync(vtysh, 0o755);
     answer("vrf-all-v4v6.json");
     echoes = [await startEcho(hp("127.88.43.2", 3003), "far/a"), await startEcho(hp("127.88.43.18", 3003), "far/b")];
-    const yaml =
-      bridgeYaml(
-        {
-          name: "tied",
-          role: "active",
-          statusAddr: "127.88.43.1:8080",
-          partnerUrl: "http://127.88.43.3:8080/",
-          probeInterval: "100ms",
-          tunnels: [
-            { name: "t0", role: "active", addr: "127.88.43.1:3003", probeAddr: "127.88.43.2:3003" },
-            { name: "t1", role: "standby", addr: "127.88.43.17:3003", probeAddr: "127.88.43.18:3003" },
-          ],
-        },
-        "127.88.43.1:8000",
-      ).replace("\n        threshold_up: 2\n", "\n        threshold_up: 2\n        bgp: { peer: 10.99.0.2, vrf: default }\n") +
-      `collectors:\n  frr:\n    vtysh_path: ${vtysh}\n    interval: 1s\n    timeout: 900ms\n`;
+    const yaml = tiedBridgeYaml(43, "bgp: { peer: 10.99.0.2, vrf: default }", `  frr:\n    vtysh_path: ${vtysh}\n    interval: 1s\n    timeout: 900ms\n`);
     const { config } = parseConfig(yaml, "bgp-tie-test");
     assert.deepEqual(config.bridges[0]!.tunnels[0]!.bgp, { peer: "10.99.0.2", vrf: "default" });
     daemon = await startDaemon(config);

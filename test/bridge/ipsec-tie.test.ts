@@ -5,13 +5,14 @@
  * timeout, took it down —, comes back with the SA, and a charon that cannot be read leaves the
  * probes in charge. Loopback only (127.88.42.x).
  */
+import { tiedBridgeYaml } from "./tied-pair.ts";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/index.ts";
 import { startDaemon, type Daemon } from "../../src/daemon/daemon.ts";
 import type { ViciSection } from "../../src/vici/message.ts";
 import { decodePacket, PACKET } from "../../src/vici/packet.ts";
-import { bridgeYaml, hp, metricSum, quietLogs, startEcho, waitFor } from "../robustness/support.ts";
+import { hp, metricSum, quietLogs, startEcho, waitFor } from "../robustness/support.ts";
 import { FakeCharon, streamingReply } from "../vici/fake-charon.ts";
 import { fixture } from "../vici/support.ts";
 
@@ -38,22 +39,7 @@ describe("a tunnel tied to its CHILD_SA", () => {
     });
     await charon.listen();
     echoes = [await startEcho(hp("127.88.42.2", 3003), "far/a"), await startEcho(hp("127.88.42.18", 3003), "far/b")];
-    const yaml =
-      bridgeYaml(
-        {
-          name: "tied",
-          role: "active",
-          statusAddr: "127.88.42.1:8080",
-          partnerUrl: "http://127.88.42.3:8080/",
-          probeInterval: "100ms",
-          tunnels: [
-            { name: "t0", role: "active", addr: "127.88.42.1:3003", probeAddr: "127.88.42.2:3003" },
-            { name: "t1", role: "standby", addr: "127.88.42.17:3003", probeAddr: "127.88.42.18:3003" },
-          ],
-        },
-        "127.88.42.1:8000",
-      ).replace("\n        threshold_up: 2\n", "\n        threshold_up: 2\n        ipsec: { conn: gw-a, child: net }\n") +
-      `collectors:\n  strongswan:\n    socket_path: ${charon.path}\n    interval: 60s\n    timeout: 1s\n`;
+    const yaml = tiedBridgeYaml(42, "ipsec: { conn: gw-a, child: net }", `  strongswan:\n    socket_path: ${charon.path}\n    interval: 60s\n    timeout: 1s\n`);
     const { config } = parseConfig(yaml, "ipsec-tie-test");
     assert.deepEqual(config.bridges[0]!.tunnels[0]!.ipsec, { conn: "gw-a", child: "net" });
     daemon = await startDaemon(config);
