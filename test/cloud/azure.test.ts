@@ -2,6 +2,7 @@
 // against the loopback fakes (test/support/fake-azure.ts): managed identity or service principal
 // token, routes created or updated in place with each long-running operation polled to
 // Succeeded, drift repaired, throttling retried, dry-run changes nothing.
+import { cloudBridgeYaml } from "./bridge-yaml.ts";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -153,26 +154,13 @@ describe("the Azure route job against the fakes", () => {
 
 test("azure: config keys load, client_secret_file relative to the config", () => {
   const { config, warnings } = parseConfigWith(
-    `bridges:
-  vpn:
-    role: active
-    bridge_interface: eth0
-    peer_cidr: 10.99.0.0/16
-    status_addr: 127.0.0.1:8080
-    partner_url: http://127.0.0.2:8080/
-    probe_location: a
-    tunnel_interfaces:
-      t0: { role: active, addr: 127.0.0.1:3003, probe_addr: 127.0.0.2:3003 }
-    reconcile:
-      bridge_activate:
-        azure:
-          subscription_id: 00000000-0000-0000-0000-000000000001
-          resource_group: vpn-rg
-          route_tables: [rt-a]
-          client_id: app
-          tenant_id: t
-          client_secret_file: sp.secret
-`,
+    cloudBridgeYaml(`azure:
+  subscription_id: 00000000-0000-0000-0000-000000000001
+  resource_group: vpn-rg
+  route_tables: [rt-a]
+  client_id: app
+  tenant_id: t
+  client_secret_file: sp.secret`),
     { baseDir: "/etc/vpnham" },
   );
   assert.deepEqual(warnings, []);

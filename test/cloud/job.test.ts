@@ -2,6 +2,7 @@
 // loopback fake EC2 + IMDSv2 (test/support/fake-aws.ts): activation points every destination of
 // every table at our ENI (found through IMDS by address), drift is repaired, throttling retried,
 // dry-run changes nothing, start-up never needs the cloud, the split-brain rule holds.
+import { cloudBridgeYaml } from "./bridge-yaml.ts";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AwsRoutesComponent, makeCloudJob, type AwsRoutesSettings, type CloudJobOptions } from "../../src/cloud/job.ts";
@@ -267,20 +268,7 @@ metrics: { listen_addr: 127.0.0.1:8000 }
   });
 
   test("route table ids are checked", () => {
-    assert.throws(() => parseConfigWith(`bridges:
-  vpn:
-    role: active
-    bridge_interface: eth0
-    peer_cidr: 10.99.0.0/16
-    status_addr: 127.0.0.1:8080
-    partner_url: http://127.0.0.2:8080/
-    probe_location: a
-    tunnel_interfaces:
-      t0: { role: active, addr: 127.0.0.1:3003, probe_addr: 127.0.0.2:3003 }
-    reconcile:
-      bridge_activate:
-        aws: { route_tables: [main] }
-`), /route_tables.*rtb-/s);
+    assert.throws(() => parseConfigWith(cloudBridgeYaml("aws: { route_tables: [main] }")), /route_tables.*rtb-/s);
   });
 });
 
