@@ -172,10 +172,14 @@ ${peers.join("\n")}
       assert.deepEqual(dns(), [checked[2]]);
       for (const address of checked) await open(address);
       await waitFor(() => dns().length === 3, { ...guard, what: "all back in DNS" });
+      // .3 never left DNS (it was the last address), so DNS is whole again before a's check of .3
+      // has seen threshold_up replies: wait for the verdicts too, or the next test starts racing it.
+      await waitFor(() => checked.every((address) => addressOf("a", address).local === "up"), { ...guard, what: "a to judge all three up again" });
     });
 
     test("reload adding a name: the name is applied, the checks keep their verdicts", async () => {
       const a = agents.get("a")!;
+      assert.deepEqual(checked.map((address) => addressOf("a", address).local), ["up", "up", "up"], "all up before the reload");
       const result = await a.reload(parseConfig(yaml("a", { [`www.${ZONE}`]: [checked[0]!] })).config);
       assert.ok(result.started.includes(`dns_failover:name:www.${ZONE}`), JSON.stringify(result));
       for (const address of checked) assert.ok(result.kept.includes(`dns_failover:check:${address}`), `check ${address} kept: ${JSON.stringify(result)}`);
