@@ -4,7 +4,8 @@
  * one reconcile loop per target (AWS and Azure: per route table; GCP: the bridge's routes)
  * points every destination at this host and repairs drift; when the bridge stops being active the
  * loops stop (the partner takes over; nothing is removed). Nothing here reaches the cloud before
- * the first activation, and then only lazily (providers.ts).
+ * the first activation, and then only lazily (providers.ts) — except a standby with
+ * adopt_partner_routes, which reads (docs/cloud-routes.md §Adopting the partner's routes).
  */
 import { readFileSync } from "node:fs";
 import type { Config } from "../config/index.ts";

@@ -1,24 +1,26 @@
 /**
- * Each cloud as the job sees it (docs/cloud-routes.md): the reconcile targets it has (AWS: one
- * per route table; GCP: one per bridge, all its networks), built without touching the network,
- * and what it has found out so far for the status.
+ * Each cloud as the job sees it (docs/cloud-routes.md): the reconcile targets it has (AWS and
+ * Azure: one per route table; GCP: one per bridge, all its networks), built without touching the
+ * network, what it has found out so far for the status, and — with adopt_partner_routes — what a
+ * standby reads to learn the partner's routes (adopt-state.ts does the rest, the same for all).
  */
 import type { ReconcileLoopOptions, Reconciler } from "../reconcile/engine.ts";
 import { createAwsContext } from "./aws/context.ts";
 import { localAddresses as hostAddresses, type LocalAddresses } from "./aws/eni.ts";
-import type { Destination } from "./aws/plan.ts";
+import { awsHops, type Destination } from "./aws/plan.ts";
 import { AWS_ROUTE_KIND, awsTableReconciler } from "./aws/reconciler.ts";
-import { learnAdopted, withAdopted } from "./aws/adopt.ts";
-import { loadAdoptedState, saveAdoptedState } from "./aws/adopt-state.ts";
+import { withAdopted } from "./adopt.ts";
+import { createAdopter, defaultAdoptStateFile, type Adopter, type LearnSource } from "./adopt-state.ts";
 import type { Env } from "./aws/settings.ts";
 import type { ClaimDecision, ClaimView } from "./claim.ts";
+import { gcpHops } from "./gcp/plan.ts";
 import { createGcpContext, GCP_ROUTE_KIND, gcpReconciler } from "./gcp/reconciler.ts";
 import type { HttpFetch } from "./http.ts";
 import { createArmClient, defaultArmEndpoint } from "./azure/arm.ts";
 import { armResource, createAzureIdentity } from "./azure/identity.ts";
-import type { AzureDesired } from "./azure/plan.ts";
+import { azureHops, type AzureDesired } from "./azure/plan.ts";
 import { AZURE_ROUTE_KIND, azureTableReconciler } from "./azure/reconciler.ts";
-import type { CloudAws, CloudAzure, CloudGcp } from "./schema.ts";
+import type { CloudAdopt, CloudAws, CloudAzure, CloudGcp } from "./schema.ts";
 
 export type CloudName = "aws" | "gcp" | "azure";
 
@@ -38,7 +40,7 @@ export interface CloudProvider {
   readonly targets: readonly CloudTarget[];
   /** What is resolved so far (region, ENIs, project, instance…). */
   known(): Record<string, unknown>;
-  /** While standby: read the targets and learn from them (AWS adopt_partner_routes); throws on failure. */
+  /** While standby: read the targets and learn from them (adopt_partner_routes); throws on failure. */
   learn?(signal: AbortSignal): Promise<void>;
 }
 
@@ -59,6 +61,17 @@ export interface ProviderInput {
   readonly localAddresses?: (ifname: string) => LocalAddresses;
 }
 
+/** docs/cloud-routes.md §Adopting the partner's routes: learned while standby, kept in a file; undefined when off. */
+function adopterFor(cloud: CloudName, settings: CloudAdopt, input: ProviderInput): Adopter | undefined {
+  if (!settings.adoptPartnerRoutes) return undefined;
+  return createAdopter(settings.adoptStateFile ?? defaultAdoptStateFile(input.bridge, cloud), input.destinations);
+}
+
+const adoptedStatus = (adopter: Adopter | undefined) => (adopter ? { adopted: adopter.known() } : {});
+
+/** The provider's `learn`, when adopting: every source read, learned from, the file saved. */
+const learning = (adopter: Adopter | undefined, sources: readonly LearnSource[]): Pick<CloudProvider, "learn"> => (adopter ? { learn: (signal) => adopter.learn(sources, signal) } : {});
+
 export function awsProvider(aws: CloudAws, input: ProviderInput): CloudProvider {
   const context = createAwsContext({
     places: {
@@ -72,10 +85,8 @@ export function awsProvider(aws: CloudAws, input: ProviderInput): CloudProvider 
     fetch: input.fetch,
     ...(input.localAddresses ? { localAddresses: input.localAddresses } : {}),
   });
-  // docs/cloud-routes.md §Adopting the partner's routes: learned while standby, kept in a file.
-  const stateFile = aws.adoptStateFile ?? `/var/lib/vpnham/cloud-${input.bridge}-aws.json`;
-  const adopted = aws.adoptPartnerRoutes ? loadAdoptedState(stateFile) : {};
-  const destinationsFor = (routeTableId: string) => (aws.adoptPartnerRoutes ? withAdopted(input.destinations, adopted[routeTableId]) : input.destinations);
+  const adopter = adopterFor("aws", aws, input);
+  const destinationsFor = (routeTableId: string) => withAdopted(input.destinations, adopter?.table(routeTableId));
   return {
     kind: AWS_ROUTE_KIND,
     targets: aws.routeTables.map((routeTableId) => ({
@@ -91,32 +102,19 @@ export function awsProvider(aws: CloudAws, input: ProviderInput): CloudProvider 
         ...(k.region ? { region: k.region, endpoint: k.endpoint } : {}),
         ...(k.enis ? { networkInterfaces: k.enis } : {}),
         ...(k.credentials ? { credentials: k.credentials } : {}),
-        ...(aws.adoptPartnerRoutes ? { adopted: { ...adopted } } : {}),
+        ...adoptedStatus(adopter),
       };
     },
-    ...(aws.adoptPartnerRoutes
-      ? {
-          async learn(signal: AbortSignal) {
-            let changed = false;
-            const failures: string[] = [];
-            for (const routeTableId of aws.routeTables) {
-              try {
-                const table = await context.ec2.describeRouteTable(routeTableId, signal);
-                const eni = await context.eniFor(table.vpcId, signal);
-                const next = learnAdopted(input.destinations, eni, table, adopted[routeTableId]);
-                if (next && JSON.stringify(next) !== JSON.stringify(adopted[routeTableId])) {
-                  adopted[routeTableId] = next;
-                  changed = true;
-                }
-              } catch (error) {
-                failures.push(`${routeTableId}: ${error instanceof Error ? error.message : String(error)}`);
-              }
-            }
-            if (changed) await saveAdoptedState(stateFile, adopted);
-            if (failures.length > 0) throw new Error(`learning the partner's routes: ${failures.join("; ")}`);
-          },
-        }
-      : {}),
+    ...learning(
+      adopter,
+      aws.routeTables.map((routeTableId) => ({
+        name: routeTableId,
+        async read(signal) {
+          const table = await context.ec2.describeRouteTable(routeTableId, signal);
+          return [[routeTableId, awsHops(table, await context.eniFor(table.vpcId, signal))]];
+        },
+      })),
+    ),
   };
 }
 
@@ -131,21 +129,39 @@ export function gcpProvider(gcp: CloudGcp, input: ProviderInput & { pollInterval
     localAddresses: input.localAddresses ?? hostAddresses,
     ...(input.pollIntervalMs ? { pollIntervalMs: input.pollIntervalMs } : {}),
   });
-  const fixed = { prefix: gcp.routeIdPrefix ?? `vpnham-${input.bridge}`, priority: gcp.routePriority, tags: gcp.routeTags, destinations: input.destinations };
+  const adopter = adopterFor("gcp", gcp, input);
+  // Adopted destinations are per network (gcp/plan.ts); what is known at activation is planned.
+  const fixed = () => ({
+    prefix: gcp.routeIdPrefix ?? `vpnham-${input.bridge}`,
+    priority: gcp.routePriority,
+    tags: gcp.routeTags,
+    destinations: input.destinations,
+    ...(adopter ? { adopted: adopter.known() } : {}),
+  });
   return {
     kind: GCP_ROUTE_KIND,
     targets: [
       {
         name: "routes",
         target: `${input.bridge}/gcp`,
-        desired: () => fixed,
-        reconciler: (decide) => gcpReconciler({ target: `${input.bridge}/gcp`, gcp: context, static: fixed, decide }) as Reconciler<unknown, unknown>,
+        desired: fixed,
+        reconciler: (decide) => gcpReconciler({ target: `${input.bridge}/gcp`, gcp: context, static: fixed(), decide }) as Reconciler<unknown, unknown>,
       },
     ],
     known() {
       const k = context.known();
-      return k ? { project: k.project, instance: k.instance, networks: k.networks } : {};
+      return { ...(k ? { project: k.project, instance: k.instance, networks: k.networks } : {}), ...adoptedStatus(adopter) };
     },
+    ...learning(adopter, [
+      {
+        name: "routes",
+        async read(signal) {
+          const place = await context.place(signal);
+          const routes = await context.compute.listRoutes(place.project, signal);
+          return place.networks.map((network) => [network, gcpHops(routes, network, place)] as const);
+        },
+      },
+    ]),
   };
 }
 
@@ -175,19 +191,32 @@ export function azureProvider(azure: CloudAzure, input: ProviderInput & { pollIn
     const v6 = local.ipv6[0];
     return { prefix: azure.routeNamePrefix ?? `vpnham-${input.bridge}`, destinations: input.destinations, nextHop: { ...(v4 ? { 4: v4 } : {}), ...(v6 ? { 6: v6 } : {}) } };
   };
+  const adopter = adopterFor("azure", azure, input);
+  const tableRef = (routeTable: string) => ({ subscriptionId: azure.subscriptionId, resourceGroup: azure.resourceGroup, routeTable });
+  // An adopted destination of a family we have no address for is left out (the configured ones say so in their plan).
+  const desiredFor = (routeTable: string): AzureDesired => {
+    const d = desired();
+    return { ...d, destinations: withAdopted(input.destinations, adopter?.table(routeTable), (x) => d.nextHop[x.family] !== undefined) };
+  };
   return {
     kind: AZURE_ROUTE_KIND,
     targets: azure.routeTables.map((routeTable) => {
       const target = `${input.bridge}/${routeTable}`;
-      const table = { subscriptionId: azure.subscriptionId, resourceGroup: azure.resourceGroup, routeTable };
       return {
         name: routeTable,
         target,
-        desired,
-        reconciler: (decide) => azureTableReconciler({ target, table, arm, desired: desired(), decide }) as Reconciler<unknown, unknown>,
+        desired: () => desiredFor(routeTable),
+        reconciler: (decide) => azureTableReconciler({ target, table: tableRef(routeTable), arm, desired: desiredFor(routeTable), decide }) as Reconciler<unknown, unknown>,
       };
     }),
-    known: () => ({ subscription: azure.subscriptionId, resourceGroup: azure.resourceGroup, identity: identity.source(), nextHop: desired().nextHop }),
+    known: () => ({ subscription: azure.subscriptionId, resourceGroup: azure.resourceGroup, identity: identity.source(), nextHop: desired().nextHop, ...adoptedStatus(adopter) }),
+    ...learning(
+      adopter,
+      azure.routeTables.map((routeTable) => ({
+        name: routeTable,
+        read: async (signal) => [[routeTable, azureHops(await arm.routes(tableRef(routeTable), signal), desired().nextHop)]],
+      })),
+    ),
   };
 }
 

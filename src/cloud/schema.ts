@@ -18,6 +18,36 @@ const awsId = (prefix: string, what: string) =>
     .string({ error: (issue) => `${show(issue.input)} is not ${what} (expected ${prefix}…)` })
     .regex(new RegExp(`^${prefix}[0-9a-zA-Z]+$`), { error: `expected ${what} like ${prefix}0123456789abcdef0` });
 
+/**
+ * `adopt_partner_routes` and `adopt_state_file`, the same under every cloud
+ * (docs/cloud-routes.md §Adopting the partner's routes); `what` says which routes are the partner's.
+ */
+const adoptFields = (cloud: "aws" | "gcp" | "azure", what: string) => ({
+  adopt_partner_routes: z
+    .boolean()
+    .default(false)
+    .meta({ type: "boolean", default: "false", description: `also take over every route ${what}, learned while standby (VNS3 parity; vpnham addition)` }),
+  adopt_state_file: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ type: "path", default: `/var/lib/vpnham/cloud-<bridge>-${cloud}.json`, description: "where adopt_partner_routes keeps what it learned (relative to the config file)" }),
+});
+
+/** The model of the adopt keys (docs/cloud-routes.md §Adopting the partner's routes). */
+export interface CloudAdopt {
+  adoptPartnerRoutes?: boolean;
+  /** Absolute path; default /var/lib/vpnham/cloud-<bridge>-<cloud>.json. */
+  adoptStateFile?: string;
+}
+
+function normalizeAdopt(raw: { adopt_partner_routes: boolean; adopt_state_file?: string | undefined }, resolvePath: (path: string) => string): CloudAdopt {
+  return {
+    ...(raw.adopt_partner_routes ? { adoptPartnerRoutes: true } : {}),
+    ...(raw.adopt_state_file === undefined ? {} : { adoptStateFile: resolvePath(raw.adopt_state_file) }),
+  };
+}
+
 export const awsSchema = z
   .strictObject({
     timeout: duration({ minMs: 1, zeroIsDefault: true, default: cloudDefaults.timeout, meta: { description: "time limit of each AWS API and metadata call" } }),
@@ -34,22 +64,14 @@ export const awsSchema = z
       default: cloudDefaults.partnerClaimHoldMax,
       meta: { description: "longest the configured-standby holds back after its partner took the routes back (split brain; vpnham addition)" },
     }),
-    adopt_partner_routes: z
-      .boolean()
-      .default(false)
-      .meta({ type: "boolean", default: "false", description: "also take over every route of the tables that targets the partner's ENI, learned while standby (VNS3 parity; vpnham addition)" }),
-    adopt_state_file: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ type: "path", default: "/var/lib/vpnham/cloud-<bridge>-aws.json", description: "where adopt_partner_routes keeps what it learned (relative to the config file)" }),
+    ...adoptFields("aws", "of the tables that targets the partner's ENI"),
   })
   .meta({ type: "mapping", description: "point AWS route tables at this host's ENI while the bridge is active (docs/cloud-routes.md)" });
 
 export type RawCloudAws = z.output<typeof awsSchema>;
 
 /** The model of `aws:` (src/config/model.ts `cloud.aws`). */
-export interface CloudAws {
+export interface CloudAws extends CloudAdopt {
   timeoutMs: number;
   routeTables: string[];
   region?: string;
@@ -58,10 +80,6 @@ export interface CloudAws {
   networkInterfaceId?: string;
   driftIntervalMs: number;
   partnerClaimHoldMaxMs: number;
-  /** docs/cloud-routes.md §Adopting the partner's routes. */
-  adoptPartnerRoutes?: boolean;
-  /** Absolute path; default /var/lib/vpnham/cloud-<bridge>-aws.json. */
-  adoptStateFile?: string;
 }
 
 export function normalizeAws(raw: RawCloudAws, resolvePath: (path: string) => string = (path) => path): CloudAws {
@@ -74,8 +92,7 @@ export function normalizeAws(raw: RawCloudAws, resolvePath: (path: string) => st
     ...(raw.network_interface_id === undefined ? {} : { networkInterfaceId: raw.network_interface_id }),
     driftIntervalMs: raw.drift_interval,
     partnerClaimHoldMaxMs: raw.partner_claim_hold_max,
-    ...(raw.adopt_partner_routes ? { adoptPartnerRoutes: true } : {}),
-    ...(raw.adopt_state_file === undefined ? {} : { adoptStateFile: resolvePath(raw.adopt_state_file) }),
+    ...normalizeAdopt(raw, resolvePath),
   };
 }
 
@@ -103,13 +120,14 @@ export const gcpSchema = z
     metadata_endpoint: httpUrl({ description: "metadata server base URL (vpnham addition; also GCE_METADATA_HOST)", default: "http://metadata.google.internal" }).optional(),
     drift_interval: driftInterval(),
     partner_claim_hold_max: partnerClaimHoldMax(),
+    ...adoptFields("gcp", "of our networks that targets the partner's instance or IP"),
   })
   .meta({ type: "mapping", description: "point GCP routes at this instance while the bridge is active (docs/cloud-routes.md)" });
 
 export type RawCloudGcp = z.output<typeof gcpSchema>;
 
 /** The model of `gcp:` (src/config/model.ts `cloud.gcp`). */
-export interface CloudGcp {
+export interface CloudGcp extends CloudAdopt {
   routeIdPrefix?: string;
   routePriority: number;
   routeTags: string[];
@@ -121,7 +139,7 @@ export interface CloudGcp {
   partnerClaimHoldMaxMs: number;
 }
 
-export function normalizeGcp(raw: RawCloudGcp): CloudGcp {
+export function normalizeGcp(raw: RawCloudGcp, resolvePath: (path: string) => string = (path) => path): CloudGcp {
   return {
     ...(raw.route_id_prefix === undefined ? {} : { routeIdPrefix: raw.route_id_prefix }),
     routePriority: raw.route_priority,
@@ -132,6 +150,7 @@ export function normalizeGcp(raw: RawCloudGcp): CloudGcp {
     ...(raw.metadata_endpoint === undefined ? {} : { metadataEndpoint: raw.metadata_endpoint }),
     driftIntervalMs: raw.drift_interval,
     partnerClaimHoldMaxMs: raw.partner_claim_hold_max,
+    ...normalizeAdopt(raw, resolvePath),
   };
 }
 
@@ -156,13 +175,14 @@ export const azureSchema = z
     timeout: duration({ minMs: 1, zeroIsDefault: true, default: cloudDefaults.timeout, meta: { description: "time limit of each Azure call, operation polling included" } }),
     drift_interval: driftInterval(),
     partner_claim_hold_max: partnerClaimHoldMax(),
+    ...adoptFields("azure", "of the tables whose next hop is the partner's address (VirtualAppliance)"),
   })
   .meta({ type: "mapping", description: "point Azure route tables at this host while the bridge is active (vpnham addition; docs/cloud-routes.md)" });
 
 export type RawCloudAzure = z.output<typeof azureSchema>;
 
 /** The model of `azure:` (src/config/model.ts `cloud.azure`). */
-export interface CloudAzure {
+export interface CloudAzure extends CloudAdopt {
   subscriptionId: string;
   resourceGroup: string;
   routeTables: string[];
@@ -200,5 +220,6 @@ export function normalizeAzure(raw: RawCloudAzure, resolvePath: (path: string) =
     timeoutMs: raw.timeout,
     driftIntervalMs: raw.drift_interval,
     partnerClaimHoldMaxMs: raw.partner_claim_hold_max,
+    ...normalizeAdopt(raw, resolvePath),
   };
 }

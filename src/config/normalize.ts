@@ -168,7 +168,7 @@ function hooksOf(raw: RawBridge, top: RawConfig, baseDir: string): Record<HookNa
   if (activate?.aws || activate?.gcp || activate?.azure) {
     hooks.bridge_activate.cloud = {
       ...(activate.aws ? { aws: normalizeAws(activate.aws, (path) => resolve(baseDir, path)) } : {}),
-      ...(activate.gcp ? { gcp: normalizeGcp(activate.gcp) } : {}),
+      ...(activate.gcp ? { gcp: normalizeGcp(activate.gcp, (path) => resolve(baseDir, path)) } : {}),
       ...(activate.azure ? { azure: normalizeAzure(activate.azure, (path) => resolve(baseDir, path)) } : {}),
     };
   }

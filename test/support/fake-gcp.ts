@@ -20,6 +20,7 @@ export interface FakeGceRoute {
   priority: number;
   tags: string[];
   nextHopInstance?: string;
+  nextHopIp?: string;
   nextHopGateway?: string;
 }
 
@@ -56,8 +57,8 @@ export class FakeCompute {
 
   constructor(readonly project = "vpn-project", readonly host = "127.0.0.1") {}
 
-  /** A route as the console would make it (`instance` short name, in zone europe-west1-b). */
-  addRoute(r: { name: string; network?: string; destRange: string; priority?: number; tags?: string[]; instance?: string; gateway?: string }): void {
+  /** A route as the console would make it (`instance` short name, in zone europe-west1-b; or `ip`, an instance's address). */
+  addRoute(r: { name: string; network?: string; destRange: string; priority?: number; tags?: string[]; instance?: string; ip?: string; gateway?: string }): void {
     this.routes.set(r.name, {
       name: r.name,
       network: r.network ?? "default",
@@ -65,13 +66,14 @@ export class FakeCompute {
       priority: r.priority ?? 1000,
       tags: r.tags ?? [],
       ...(r.instance ? { nextHopInstance: `projects/${this.project}/zones/europe-west1-b/instances/${r.instance}` } : {}),
+      ...(r.ip ? { nextHopIp: r.ip } : {}),
       ...(r.gateway ? { nextHopGateway: r.gateway } : {}),
     });
   }
 
-  /** Instance short names of the routes to `destRange` in `network`. */
+  /** Instance short names (or next hop IPs, gateways) of the routes to `destRange` in `network`. */
   hopsTo(destRange: string, network = "default"): string[] {
-    return [...this.routes.values()].filter((r) => r.destRange === destRange && r.network === network).map((r) => r.nextHopInstance?.split("/").pop() ?? r.nextHopGateway ?? "?");
+    return [...this.routes.values()].filter((r) => r.destRange === destRange && r.network === network).map((r) => r.nextHopInstance?.split("/").pop() ?? r.nextHopIp ?? r.nextHopGateway ?? "?");
   }
 
   writes(): Array<{ method: string; path: string; status: number }> {
@@ -112,6 +114,7 @@ export class FakeCompute {
       priority: r.priority,
       ...(r.tags.length ? { tags: r.tags } : {}),
       ...(r.nextHopInstance ? { nextHopInstance: `${api}${r.nextHopInstance}` } : {}),
+      ...(r.nextHopIp ? { nextHopIp: r.nextHopIp } : {}),
       ...(r.nextHopGateway ? { nextHopGateway: `${api}projects/${this.project}/global/gateways/${r.nextHopGateway}` } : {}),
       ...(dead ? { warnings: [{ code: "NEXT_HOP_INSTANCE_NOT_FOUND", message: "Next hop instance not found" }] } : {}),
       selfLink: `${api}projects/${this.project}/global/routes/${r.name}`,

@@ -5,6 +5,7 @@
  * Unlike Go, IPv6 destinations count too (destinationIpv6CidrBlock), and so do extra_peer_cidrs.
  */
 import { parseCidr } from "../../config/address.ts";
+import type { HopTable } from "../adopt.ts";
 import type { Ec2Route, Ec2RouteTable, RouteChange } from "./ec2.ts";
 
 export interface Destination {
@@ -98,4 +99,9 @@ export function viewTable(destinations: readonly Destination[], eni: string, tab
     else for (const route of found) if (route.networkInterfaceId !== eni) others.push({ target: route.target || "(none)", blackhole: route.state === "blackhole" });
   }
   return { ours, missing, others };
+}
+
+/** For adopt_partner_routes (src/cloud/adopt.ts): a route's next hop is its ENI; ours is the table's. */
+export function awsHops(table: Ec2RouteTable, eni: string): HopTable {
+  return { routes: table.routes.map((r) => ({ destination: r.destination, ...(r.networkInterfaceId ? { hop: r.networkInterfaceId } : {}) })), ours: [eni] };
 }

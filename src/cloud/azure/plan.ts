@@ -4,6 +4,7 @@
  * one → keep it if it is `VirtualAppliance` at our address, else update it in place (PUT, same
  * name: Azure's ReplaceRoute); more than one → delete the extra ones, update the first.
  */
+import type { HopTable } from "../adopt.ts";
 import { canonicalDestination, type Destination } from "../aws/plan.ts";
 import type { AzureRoute } from "./arm.ts";
 
@@ -61,4 +62,12 @@ export function viewAzureRoutes(desired: AzureDesired, routes: readonly AzureRou
     else for (const r of found) if (r.nextHopIpAddress !== desired.nextHop[family]) others.push({ target: hopOf(r), blackhole: r.nextHopType === "None" });
   }
   return { ours, missing, others };
+}
+
+/** For adopt_partner_routes (src/cloud/adopt.ts): a route's next hop is a VirtualAppliance's IP; ours are `nextHop`'s. */
+export function azureHops(routes: readonly AzureRoute[], nextHop: AzureDesired["nextHop"]): HopTable {
+  return {
+    routes: routes.map((r) => ({ destination: r.addressPrefix, ...(r.nextHopType === "VirtualAppliance" && r.nextHopIpAddress ? { hop: r.nextHopIpAddress } : {}) })),
+    ours: [nextHop[4], nextHop[6]].filter((ip): ip is string => ip !== undefined),
+  };
 }

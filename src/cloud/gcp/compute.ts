@@ -18,6 +18,8 @@ export interface GceRoute {
   readonly tags: readonly string[];
   /** `projects/p/zones/z/instances/n` (the API's URL without its host part), if that is the next hop. */
   readonly nextHopInstance?: string;
+  /** The next hop's address, if that is the next hop (an instance's IP, as a route may name it instead). */
+  readonly nextHopIp?: string;
   /** The next hop, whatever its kind, for logs and plans. */
   readonly target: string;
   /** The API warns that the next hop is gone or cannot forward. */
@@ -71,7 +73,8 @@ export function resourcePath(url: string): string {
 export function parseRoute(item: Record<string, unknown>): GceRoute {
   const str = (k: string): string | undefined => (typeof item[k] === "string" ? (item[k] as string) : undefined);
   const instance = str("nextHopInstance");
-  const target = instance ? resourcePath(instance) : (str("nextHopIp") ?? str("nextHopGateway") ?? str("nextHopVpnTunnel") ?? str("nextHopIlb") ?? str("nextHopPeering") ?? str("nextHopNetwork") ?? "");
+  const ip = str("nextHopIp");
+  const target = instance ? resourcePath(instance) : (ip ?? str("nextHopGateway") ?? str("nextHopVpnTunnel") ?? str("nextHopIlb") ?? str("nextHopPeering") ?? str("nextHopNetwork") ?? "");
   const warnings = Array.isArray(item.warnings) ? (item.warnings as Array<{ code?: string }>) : [];
   return {
     name: str("name") ?? "",
@@ -80,6 +83,7 @@ export function parseRoute(item: Record<string, unknown>): GceRoute {
     priority: typeof item.priority === "number" ? item.priority : Number(item.priority ?? 1000),
     tags: Array.isArray(item.tags) ? (item.tags as string[]) : [],
     ...(instance ? { nextHopInstance: resourcePath(instance) } : {}),
+    ...(ip ? { nextHopIp: ip } : {}),
     target: target ? resourcePath(target) : "",
     dead: warnings.some((w) => w.code === "NEXT_HOP_INSTANCE_NOT_FOUND" || w.code === "NEXT_HOP_CANNOT_IP_FORWARD" || w.code === "NEXT_HOP_INSTANCE_NOT_ON_NETWORK"),
   };

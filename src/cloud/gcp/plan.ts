@@ -7,6 +7,7 @@
  * inserted *before* the others are deleted (no moment without a route).
  */
 import { createHash } from "node:crypto";
+import { withAdopted, type AdoptedTable, type HopTable } from "../adopt.ts";
 import { canonicalDestination, type Destination } from "../aws/plan.ts";
 import type { GceRoute, NewRoute } from "./compute.ts";
 
@@ -19,7 +20,12 @@ export interface GcpDesired {
   /** Short network names of our interfaces (bridge first). */
   readonly networks: readonly string[];
   readonly destinations: readonly Destination[];
+  /** adopt_partner_routes: what was learned, by network (src/cloud/adopt.ts). */
+  readonly adopted?: Readonly<Record<string, AdoptedTable>>;
 }
+
+/** The configured destinations, then those adopted in `network`. */
+const destinationsIn = (desired: GcpDesired, network: string): Destination[] => withAdopted(desired.destinations, desired.adopted?.[network]);
 
 export type GcpStep = { readonly action: "insert"; readonly route: NewRoute } | { readonly action: "delete"; readonly name: string; readonly before: string };
 
@@ -56,7 +62,7 @@ function routesFor(routes: readonly GceRoute[], network: string, destination: st
 export function planGcpRoutes(desired: GcpDesired, routes: readonly GceRoute[]): GcpStep[] {
   const steps: GcpStep[] = [];
   for (const network of desired.networks) {
-    for (const { cidr } of desired.destinations) {
+    for (const { cidr } of destinationsIn(desired, network)) {
       const found = routesFor(routes, network, cidr);
       const want = wanted(desired, network, cidr);
       const match = found.find((r) => matches(r, want));
@@ -84,7 +90,7 @@ export function viewGcpRoutes(desired: GcpDesired, routes: readonly GceRoute[]):
   let missing = 0;
   const others: Array<{ target: string; blackhole: boolean }> = [];
   for (const network of desired.networks) {
-    for (const { cidr } of desired.destinations) {
+    for (const { cidr } of destinationsIn(desired, network)) {
       const found = routesFor(routes, network, cidr);
       const want = wanted(desired, network, cidr);
       if (found.length === 0) missing++;
@@ -94,4 +100,17 @@ export function viewGcpRoutes(desired: GcpDesired, routes: readonly GceRoute[]):
     }
   }
   return { ours, missing, others };
+}
+
+/** For adopt_partner_routes (src/cloud/adopt.ts): the routes of `network`, their next hop the instance or else the IP; ours are this instance and its addresses. */
+export function gcpHops(routes: readonly GceRoute[], network: string, place: { readonly instance: string; readonly addresses: readonly string[] }): HopTable {
+  return {
+    routes: routes
+      .filter((r) => r.network === network)
+      .map((r) => {
+        const hop = r.nextHopInstance ?? r.nextHopIp;
+        return { destination: r.destRange, ...(hop ? { hop } : {}) };
+      }),
+    ours: [place.instance, ...place.addresses],
+  };
 }

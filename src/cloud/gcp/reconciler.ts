@@ -22,6 +22,8 @@ export interface GcpPlace {
   readonly project: string;
   readonly instance: string;
   readonly networks: readonly string[];
+  /** The instance's addresses, every NIC (adopt_partner_routes: a route to one of them is ours). */
+  readonly addresses: readonly string[];
 }
 
 export interface GcpContext {
@@ -73,6 +75,7 @@ export function createGcpContext(options: GcpContextOptions): GcpContext {
           project: options.project ?? instance.project,
           instance: `projects/${instance.project}/zones/${instance.zone}/instances/${instance.name}`,
           networks: [...new Set(networksOf(options.interfaces, options.localAddresses, instance))],
+          addresses: instance.nics.flatMap((n) => [n.ip, ...n.ipv6s]).filter((ip) => ip !== ""),
         };
         known = place;
         return place;
@@ -88,6 +91,8 @@ export interface GcpStatic {
   readonly priority: number;
   readonly tags: readonly string[];
   readonly destinations: readonly Destination[];
+  /** adopt_partner_routes: what was learned, by network, at activation. */
+  readonly adopted?: GcpDesired["adopted"];
 }
 
 export interface GcpActual {
