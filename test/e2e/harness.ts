@@ -57,6 +57,8 @@ export class World {
   readonly runDir = mkdtempSync(join(tmpdir(), "vpnham-e2e-"));
   readonly configs: Record<HostId, string>;
   readonly runtimes: Record<HostId, Runtime>;
+  /** Environment of the daemons started from now on, over the test's own; undefined removes a variable. */
+  readonly env: Record<string, string | undefined> = {};
   private readonly daemons = new Map<HostId, Daemon>();
   private agents = {} as Record<HostId, Agent>;
   private closed = false;
@@ -128,11 +130,9 @@ export class World {
         : [BINARY, "serve", "--config", config, "--log-format", "json"];
     const fd = openSync(this.logFile(h), "a");
     // The child's pid is vpnham's own, so signals reach it directly.
-    const child = spawnInNetns(this.topo.ns[h], argv, {
-      cwd: REPO,
-      stdio: ["ignore", fd, fd],
-      env: { ...process.env, VPNHAM_HOOK_LOG: this.hookFile(h), NO_COLOR: "1" },
-    });
+    const env: Record<string, string | undefined> = { ...process.env, ...this.env, VPNHAM_HOOK_LOG: this.hookFile(h), NO_COLOR: "1" };
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
+    const child = spawnInNetns(this.topo.ns[h], argv, { cwd: REPO, stdio: ["ignore", fd, fd], env });
     closeSync(fd);
     const daemon: Daemon = { child, exit: null, startedAt: Date.now() };
     child.on("exit", (code, signal) => (daemon.exit = { code, signal }));
