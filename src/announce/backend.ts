@@ -1,7 +1,7 @@
 /**
  * The routing-daemon backends as reconcilers (docs/reconcile.md, docs/announce.md §Backends):
  * read what the daemon announces, plan with the backend's pure planner, apply with argv actions
- * (vtysh, birdc) so a dry run prints the exact commands.
+ * (vtysh, birdc, ip) or ExaBGP API commands, so a dry run prints the exact commands.
  */
 import { runCommand, type RunCommandOptions } from "../hooks/run-command.ts";
 import { commandOk, type CommandResult } from "../hooks/types.ts";
@@ -10,10 +10,12 @@ import { argvAction } from "../reconcile/argv.ts";
 import type { Reconciler } from "../reconcile/engine.ts";
 import type { DesiredPrefix } from "./decide.ts";
 import { frrAbsentNetwork, frrOtherAsn, parseFrrRunningConfig, planFrr, vtyshChangeArgv, vtyshReadArgv, type FrrNetwork } from "./frr.ts";
-import type { AnnounceConfig, BirdBackend, FrrBackend, KernelBackend } from "./model.ts";
+import type { AnnounceConfig, BirdBackend, ExabgpBackend, FrrBackend, KernelBackend } from "./model.ts";
 import { kernelAbsentRoute, kernelReadArgv, parseKernelRoutes, planKernel } from "./kernel.ts";
 import { birdcConfigureArgv, birdcShowArgv, birdUnknownProtocol, parseBirdRoutes, planBirdRoutes, renderBirdInclude } from "./bird.ts";
 import { writeFileAtomically } from "./drain-file.ts";
+import { exabgpReadCommand, parseExabgpAdjRibOut, planExabgp, type ExabgpActual } from "./exabgp.ts";
+import { exabgpPipeClient, type ExabgpCall } from "./exabgp-pipe.ts";
 
 export type CommandRunner = (argv: string[], options: RunCommandOptions) => Promise<CommandResult>;
 
@@ -27,6 +29,8 @@ export type AnnounceReconciler = Reconciler<readonly DesiredPrefix[], BackendAct
 export interface BackendDeps {
   readonly run?: CommandRunner;
   readonly env?: Record<string, string | undefined>;
+  /** ExaBGP's API (default: its named pipes). */
+  readonly exabgp?: ExabgpCall;
 }
 
 /** Output kept from a read: a router's whole running config. */
@@ -51,6 +55,8 @@ export function createBackend(config: AnnounceConfig, deps: BackendDeps = {}): A
       return birdReconciler(config.backend, config.timeoutMs, deps);
     case "kernel":
       return kernelReconciler(config.backend, config.timeoutMs, deps);
+    case "exabgp":
+      return exabgpReconciler(config.backend, deps);
   }
 }
 
@@ -64,7 +70,14 @@ export function backendTarget(config: AnnounceConfig): string {
       return backend.protocol;
     case "kernel":
       return `${backend.namespace ?? "default"}:${backend.table}`;
+    case "exabgp":
+      return exabgpTarget(backend);
   }
+}
+
+/** ExaBGP's pipe name (`exabgp.api.pipename`): the command pipe's file name without `.in`. */
+function exabgpTarget(backend: ExabgpBackend): string {
+  return (backend.pipeIn.split("/").pop() ?? "").replace(/\.in$/, "") || backend.pipeIn;
 }
 
 interface FrrRead extends BackendActual {
@@ -184,6 +197,33 @@ export function kernelReconciler(backend: KernelBackend, timeoutMs: number, deps
         };
         return action;
       });
+    },
+  };
+}
+
+export function exabgpReconciler(backend: ExabgpBackend, deps: BackendDeps = {}): Reconciler<readonly DesiredPrefix[], ExabgpActual> {
+  const call = deps.exabgp ?? exabgpPipeClient(backend);
+  const said = (answer: { lines: readonly string[] }) => (answer.lines.length > 0 ? `: ${answer.lines.join(" ").slice(0, 200)}` : "");
+  return {
+    kind: "announce_exabgp",
+    target: exabgpTarget(backend),
+    async read(signal) {
+      const answer = await call(exabgpReadCommand, signal);
+      if (answer.outcome !== "done") throw new RetryableError(`ExaBGP ${exabgpReadCommand}: ${answer.outcome}${said(answer)}`);
+      return parseExabgpAdjRibOut(answer.lines);
+    },
+    plan(desired, actual) {
+      return planExabgp(desired, actual).map(
+        (command): Action => ({
+          kind: "exabgp",
+          describe: () => `write ${JSON.stringify(command)} to ${backend.pipeIn}`,
+          async apply(signal) {
+            const answer = await call(command, signal);
+            // `error`: ExaBGP could not parse it or has no neighbor for it (its log says which).
+            if (answer.outcome !== "done") throw new RetryableError(`ExaBGP ${command}: ${answer.outcome}${said(answer)} (see ExaBGP's log)`);
+          },
+        }),
+      );
     },
   };
 }

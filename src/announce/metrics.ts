@@ -58,7 +58,7 @@ export const announceMetrics = perRegistry((registry): AnnounceMetrics => {
     }),
     backendUp: new Gauge({
       name: "vpnham_announce_backend_up",
-      help: "1 when the last read of the routing daemon (vtysh, birdc) succeeded, else 0.",
+      help: "1 when the last read of the routing daemon (vtysh, birdc, ip, ExaBGP's pipes) succeeded, else 0.",
       labelNames: ["backend"],
       registers,
     }),

@@ -78,7 +78,16 @@ export interface KernelBackend {
   readonly protocol: number;
 }
 
-export type AnnounceBackend = FrrBackend | BirdBackend | KernelBackend;
+/** ExaBGP 4 through the named pipes of its api.cli (docs/announce.md §ExaBGP). */
+export interface ExabgpBackend {
+  readonly kind: "exabgp";
+  /** ExaBGP reads commands from this FIFO (`<pipename>.in`). */
+  readonly pipeIn: string;
+  /** ExaBGP writes the answers to this FIFO (`<pipename>.out`). */
+  readonly pipeOut: string;
+}
+
+export type AnnounceBackend = FrrBackend | BirdBackend | KernelBackend | ExabgpBackend;
 
 export interface DampingConfig {
   /** Least time between two changes (announce ↔ withdraw) of one prefix. */

@@ -24,6 +24,8 @@ export const announceDefaults = {
   ip: ["ip"],
   kernelTable: 254,
   kernelProtocol: 233,
+  exabgpPipeIn: "/run/exabgp/exabgp.in",
+  exabgpPipeOut: "/run/exabgp/exabgp.out",
   ipvsInterval: "5s",
   ipvsTimeout: "1s",
 } as const;
@@ -262,6 +264,13 @@ const kernelSchema = z
   })
   .meta({ type: "mapping", description: "announce through kernel blackhole routes that the routing daemon redistributes" });
 
+const exabgpSchema = z
+  .strictObject({
+    pipe_in: absolutePath("ExaBGP's command pipe (`<pipename>.in` of its api.cli): vpnham writes one command at a time", announceDefaults.exabgpPipeIn).optional(),
+    pipe_out: absolutePath("ExaBGP's answer pipe (`<pipename>.out`): vpnham reads each answer up to `done`", announceDefaults.exabgpPipeOut).optional(),
+  })
+  .meta({ type: "mapping", description: "announce through ExaBGP 4's named-pipe API: `announce route <prefix> next-hop self`, read back with `show adj-rib out`" });
+
 const dampingFields = z.strictObject({
   min_interval: duration({ minMs: 0, default: announceDefaults.minInterval, meta: { description: "least time between two changes (announce ↔ withdraw) of one prefix" } }),
   hold_down: duration({ minMs: 0, default: announceDefaults.holdDown, meta: { description: "from a prefix's second flap on, it is re-announced only after this long, doubled per further flap" } }),
@@ -272,9 +281,10 @@ const announceFields = z.strictObject({
   frr: frrSchema.optional(),
   bird: birdSchema.optional(),
   kernel: kernelSchema.optional(),
+  exabgp: exabgpSchema.optional(),
   state_file: absolutePath("where drains are kept across restarts (written atomically)", announceDefaults.stateFile).optional(),
-  interval: duration({ minMs: 100, zeroIsDefault: true, default: announceDefaults.interval, meta: { description: "re-read the routing daemon this often and repair drift (an FRR restart forgets runtime lines)" } }),
-  timeout: duration({ minMs: 10, zeroIsDefault: true, default: announceDefaults.timeout, meta: { description: "time limit of each vtysh/birdc command" } }),
+  interval: duration({ minMs: 100, zeroIsDefault: true, default: announceDefaults.interval, meta: { description: "re-read the routing daemon this often and repair drift (an FRR or ExaBGP restart forgets runtime routes)" } }),
+  timeout: duration({ minMs: 10, zeroIsDefault: true, default: announceDefaults.timeout, meta: { description: "time limit of each backend command (vtysh, birdc, ip, an ExaBGP pipe exchange)" } }),
   damping: dampingFields.prefault({}).meta({ type: "mapping", default: "all defaults", description: "flap damping per prefix" }),
   services: z
     .record(
@@ -317,9 +327,12 @@ export const announceSchema = announceFields
         protocol: raw.kernel.protocol,
       });
     }
+    if (raw.exabgp) {
+      backends.push({ kind: "exabgp", pipeIn: raw.exabgp.pipe_in ?? announceDefaults.exabgpPipeIn, pipeOut: raw.exabgp.pipe_out ?? announceDefaults.exabgpPipeOut });
+    }
     if (backends.length !== 1) {
       const set = backends.map((b) => `${b.kind}:`).join(" and ");
-      ctx.addIssue({ code: "custom", path: [], message: `set exactly one backend: frr:, bird: or kernel: (${backends.length === 0 ? "none is set" : `${set} are set`})` });
+      ctx.addIssue({ code: "custom", path: [], message: `set exactly one backend: frr:, bird:, kernel: or exabgp: (${backends.length === 0 ? "none is set" : `${set} are set`})` });
     }
     const owner = new Map<string, string>();
     for (const [name, service] of Object.entries(raw.services)) {

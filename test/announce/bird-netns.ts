@@ -22,7 +22,8 @@ export function birdUnavailable(): string | undefined {
   );
 }
 
-const session = (name: string, local: string, localAs: number, peer: string, peerAs: number, family: 4 | 6, channel: string) => `
+/** One BGP session of bird.conf, with short timers (the ExaBGP live test's peer uses it too). */
+export const birdSession = (name: string, local: string, localAs: number, peer: string, peerAs: number, family: 4 | 6, channel: string) => `
 protocol bgp ${name} {
   local ${local} as ${localAs};
   neighbor ${peer} as ${peerAs};
@@ -66,12 +67,12 @@ export async function startBirdPair(own: string): Promise<BirdPair> {
 protocol device {}
 include "${includeFile}";
 protocol static own4 { ipv4; route ${own} blackhole; }
-${session("peer_d", "10.215.0.1", 65001, "10.215.0.2", 65002, 4, 'import none; export where proto = "vpnham4" || proto = "own4";')}
-${session("peer_d6", "fd00:215::1", 65001, "fd00:215::2", 65002, 6, 'import none; export where proto = "vpnham6";')}`;
+${birdSession("peer_d", "10.215.0.1", 65001, "10.215.0.2", 65002, 4, 'import none; export where proto = "vpnham4" || proto = "own4";')}
+${birdSession("peer_d6", "fd00:215::1", 65001, "fd00:215::2", 65002, 6, 'import none; export where proto = "vpnham6";')}`;
     const d = `router id 10.215.0.2;
 protocol device {}
-${session("peer_c", "10.215.0.2", 65002, "10.215.0.1", 65001, 4, "import all; export none;")}
-${session("peer_c6", "fd00:215::2", 65002, "fd00:215::1", 65001, 6, "import all; export none;")}`;
+${birdSession("peer_c", "10.215.0.2", 65002, "10.215.0.1", 65001, 4, "import all; export none;")}
+${birdSession("peer_c6", "fd00:215::2", 65002, "fd00:215::1", 65001, 6, "import all; export none;")}`;
     for (const [ns, name, text] of [
       [NS_C, "c", c],
       [NS_D, "d", d],

@@ -1,5 +1,5 @@
 /**
- * examples/announce-frr.yaml and examples/announce-bird.yaml, and the configs in docs/announce.md,
+ * examples/announce-{frr,bird,exabgp}.yaml, and the configs in docs/announce.md,
  * load as they stand, without warnings, and show what the docs say they show.
  */
 import { test } from "node:test";
@@ -25,6 +25,13 @@ test("examples/announce-bird.yaml: BIRD with its include file", () => {
   const { config, warnings } = load(readFileSync(`${root}examples/announce-bird.yaml`, "utf8"), "announce-bird.yaml");
   assert.deepEqual(warnings, []);
   assert.deepEqual(config.announce!.backend, { kind: "bird", birdc: ["/usr/sbin/birdc"], socket: "/run/bird/bird.ctl", includeFile: "/etc/bird/vpnham-announce.conf", protocol: "vpnham" });
+});
+
+test("examples/announce-exabgp.yaml: ExaBGP through Debian's pipes", () => {
+  const { config, warnings } = load(readFileSync(`${root}examples/announce-exabgp.yaml`, "utf8"), "announce-exabgp.yaml");
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(config.announce!.backend, { kind: "exabgp", pipeIn: "/run/exabgp/exabgp.in", pipeOut: "/run/exabgp/exabgp.out" });
+  assert.deepEqual(Object.values(config.announce!.services)[0]!.prefixes.map((p) => p.prefix), ["192.0.2.10/32", "2001:db8::10/128"]);
 });
 
 test("the configs in docs/announce.md load without warnings", () => {

@@ -66,6 +66,16 @@ describe("announce: schema", () => {
     assert.deepEqual(config.announce!.backend, { kind: "kernel", ip: ["ip"], table: 254, protocol: 233 });
   });
 
+  test("an ExaBGP backend: Debian's pipes by default, or others", () => {
+    assert.deepEqual(load(withAnnounce({ exabgp: {}, services: { web: service } })).config.announce!.backend, {
+      kind: "exabgp",
+      pipeIn: "/run/exabgp/exabgp.in",
+      pipeOut: "/run/exabgp/exabgp.out",
+    });
+    const { config } = load(withAnnounce({ exabgp: { pipe_in: "/run/exa/dc1.in", pipe_out: "/run/exa/dc1.out" }, services: { web: service } }));
+    assert.deepEqual(config.announce!.backend, { kind: "exabgp", pipeIn: "/run/exa/dc1.in", pipeOut: "/run/exa/dc1.out" });
+  });
+
   const refused: [string, Data, string, ...string[]][] = [
     ["no backend", { services: { web: service } }, "announce", "exactly one backend", "none is set"],
     ["two backends", { frr: {}, bird: { include_file: "/x" }, services: { web: service } }, "announce", "frr: and bird: are set"],
@@ -94,6 +104,9 @@ describe("announce: schema", () => {
     ["hold-down cap below hold-down", { frr: {}, damping: { hold_down: "1m", max_hold_down: "10s" }, services: { web: service } }, "announce.damping.max_hold_down", "shorter than hold_down"],
     ["a reserved route protocol", { kernel: { protocol: 4 }, services: { web: service } }, "announce.kernel.protocol"],
     ["a route-map with BIRD", { bird: { include_file: "/x" }, services: { web: { ...service, route_map: "BGP1" } } }, "announce.services.web", "route_map/route_maps are FRR's"],
+    ["a route-map with ExaBGP", { exabgp: {}, services: { web: { ...service, route_maps: { "192.0.2.10/32": "BGP1" } } } }, "announce.services.web", "exabgp backend has none"],
+    ["a relative ExaBGP pipe", { exabgp: { pipe_in: "exabgp.in" }, services: { web: service } }, "announce.exabgp.pipe_in", "absolute path"],
+    ["ExaBGP beside kernel", { exabgp: {}, kernel: {}, services: { web: service } }, "announce", "kernel: and exabgp: are set"],
     ["an empty vtysh", { frr: { vtysh: [] }, services: { web: service } }, "announce.frr.vtysh", "empty command"],
     ["an unknown key", { frr: {}, services: { web: { ...service, prefix: "x" } } }, "announce.services.web.prefix", "did you mean prefixes"],
     ["neither prefixes nor dns_name", { frr: {}, services: { web: { checks: [] } } }, "announce.services.web.prefixes", "or a dns_name"],

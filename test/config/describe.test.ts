@@ -103,6 +103,8 @@ const everyKey = [
     ...["birdc", "socket", "include_file", "protocol"].map((k) => `.bird.${k}`),
     ".kernel",
     ...["ip", "namespace", "table", "protocol"].map((k) => `.kernel.${k}`),
+    ".exabgp",
+    ...["pipe_in", "pipe_out"].map((k) => `.exabgp.${k}`),
     ".state_file",
     ".interval",
     ".timeout",
