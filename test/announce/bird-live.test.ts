@@ -37,7 +37,7 @@ describe("announce through real BIRD, seen from the peer", { skip: skip ?? false
     writeFileSync(
       join(bird.dir, "vpnham.yaml"),
       `checks:
-  web: { kind: exec, command: [test, -e, ${healthy()}], interval: 200ms, timeout: 150ms, threshold_down: 2, threshold_up: 2 }
+  web: { kind: exec, command: [test, -e, ${healthy()}], interval: 500ms, timeout: 400ms, threshold_down: 2, threshold_up: 2 }
 announce:
   bird: { socket: ${bird.socketC}, include_file: ${bird.includeFile} }
   state_file: ${join(bird.dir, "state.json")}

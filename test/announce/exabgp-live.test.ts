@@ -49,7 +49,7 @@ describe("announce through real ExaBGP, seen from the peer", { skip: skip ?? fal
     writeFileSync(
       join(peer.dir, "vpnham.yaml"),
       `checks:
-  web: { kind: exec, command: [test, -e, ${healthy()}], interval: 200ms, timeout: 150ms, threshold_down: 2, threshold_up: 2 }
+  web: { kind: exec, command: [test, -e, ${healthy()}], interval: 500ms, timeout: 400ms, threshold_down: 2, threshold_up: 2 }
 announce:
   exabgp: { pipe_in: ${peer.pipeIn}, pipe_out: ${peer.pipeOut} }
   state_file: ${join(peer.dir, "state.json")}

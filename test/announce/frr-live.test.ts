@@ -48,8 +48,8 @@ describe("announce through real FRR, seen from the peer", { skip: skip ?? false 
   web:
     kind: exec
     command: [test, -e, ${healthy()}]
-    interval: 200ms
-    timeout: 150ms
+    interval: 500ms
+    timeout: 400ms
     threshold_down: 2
     threshold_up: 2
 announce:

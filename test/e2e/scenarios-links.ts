@@ -111,6 +111,8 @@ export async function garbage(w: World): Promise<void> {
     await w.topo.ip("la", "link", "set", "eth1", "up");
     await waitHosts(w, "reclaim under junk", STEADY, TUNNEL_FAILOVER_MS);
     await waitHook(w, mark, "ra", "interface_activate eth1 192.168.255.3", 5_000);
+    // la's hooks run on la's own queue: ra's being done says nothing about them.
+    await waitHook(w, mark, "la", "interface_activate eth1 192.168.255.2", 5_000);
     assert.deepEqual(summaries(w, mark, "la"), [
       "interface_deactivate eth1 192.168.255.2",
       "interface_activate eth2 192.168.255.18",
