@@ -53,8 +53,8 @@ control: { socket_path: ${socket()} }
     writeFileSync(healthy(), "");
     await waitFor(() => has(OWN), { ...guard, what: "the eBGP session (D learns C's own prefix)" });
     daemon = spawnDaemon(join(bird.dir, "vpnham.yaml"));
-    await waitFor(() => daemon!.lines.some((l) => l.includes("control socket at")), { ...guard, what: "vpnham's control socket" });
-  }, { timeout: 60_000 });
+    await waitFor(() => daemon!.lines.some((l) => l.includes("control socket at")), { ...guard, timeoutMs: 60_000, what: "vpnham's control socket (a cold start under Deno on a busy machine is slow)" });
+  }, { timeout: 120_000 });
 
   after(async () => {
     await daemon?.stop();

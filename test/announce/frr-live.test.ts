@@ -36,7 +36,7 @@ describe("announce through real FRR, seen from the peer", { skip: skip ?? false 
   const both = async (present: boolean) => (await has(V4)) === present && (await has(V6)) === present;
   const startVpnham = async () => {
     daemon = spawnDaemon(join(dir, "vpnham.yaml"));
-    await waitFor(() => daemon!.lines.some((l) => l.includes("control socket at")), { ...guard, what: "vpnham's control socket" });
+    await waitFor(() => daemon!.lines.some((l) => l.includes("control socket at")), { ...guard, timeoutMs: 60_000, what: "vpnham's control socket (a cold start under Deno on a busy machine is slow)" });
   };
 
   before(async () => {
@@ -70,7 +70,7 @@ control: { socket_path: ${socket()} }
     writeFileSync(healthy(), "");
     await waitFor(() => has(UNMANAGED), { ...guard, what: "the eBGP session (B learns A's own prefix)" });
     await startVpnham();
-  }, { timeout: 60_000 });
+  }, { timeout: 120_000 });
 
   after(async () => {
     await daemon?.stop();
