@@ -17,7 +17,10 @@ import type { AzureRoute } from "../../src/cloud/azure/arm.ts";
 import { azureHops, describeAzureStep, planAzureRoutes, viewAzureRoutes, type AzureDesired } from "../../src/cloud/azure/plan.ts";
 import type { GceRoute } from "../../src/cloud/gcp/compute.ts";
 import { describeGcpStep, gcpHops, planGcpRoutes, routeName, viewGcpRoutes, type GcpDesired } from "../../src/cloud/gcp/plan.ts";
+import { makeCloudJob, type AwsRoutesSettings } from "../../src/cloud/job.ts";
 import { parseConfigWith } from "../../src/config/index.ts";
+import type { JobContext } from "../../src/daemon/component.ts";
+import { createMetrics } from "../../src/metrics/registry.ts";
 
 const configured = destinationsOf(["10.1.0.0/16"]);
 /** Six adopted prefixes, each in another state at activation (the comments of each cloud's table). */
@@ -225,6 +228,16 @@ ${cloud}
         error.name === "UserError" &&
         /bridges\.y\.reconcile\.bridge_activate\.aws\.adopt_state_file: \/etc\/vpnham\/state\/a\.json is also bridges\.x\.reconcile\.bridge_activate\.aws\.adopt_state_file's/.test(error.message),
     );
+  });
+
+  test("the job gives each cloud component every bridge's destinations, never to adopt", () => {
+    const { config } = parse(`bridges:\n${bridge("x", "1", aws("/a.json"))}${bridge("y", "2", aws("/b.json"))}`);
+    const context: JobContext = { metrics: createMetrics({ latencyBucketsCount: 2, maxLatencyUs: 10, version: "test" }), dryRun: false, bridgeActive: () => false, partnerActive: () => undefined };
+    const specs = makeCloudJob()(context)(config);
+    assert.deepEqual(specs.map((spec) => [spec.key, (spec.settings as AwsRoutesSettings).reservedCidrs]), [
+      ["cloud:x/aws", ["10.1.0.0/16", "10.2.0.0/16"]],
+      ["cloud:y/aws", ["10.1.0.0/16", "10.2.0.0/16"]],
+    ]);
   });
 
   test("two clouds of one bridge, or a cloud and announce.state_file: refused; distinct files, or adopting off, are fine", () => {
