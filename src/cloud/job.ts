@@ -33,6 +33,8 @@ interface CommonSettings {
   readonly peerCidrs: readonly string[];
   /** bridge_interface, then secondary_interfaces. */
   readonly interfaces: readonly string[];
+  /** Every bridge's peer_cidr and extra_peer_cidrs of this daemon: adopt_partner_routes never takes them. */
+  readonly reservedCidrs?: readonly string[];
 }
 export interface AwsRoutesSettings extends CommonSettings {
   readonly aws: CloudAws;
@@ -114,15 +116,22 @@ export class CloudRoutesComponent implements Component {
   async start(): Promise<void> {
     const env = this.options.env ?? process.env;
     const fetch = this.options.fetch ?? (this.http = createHttpClient(this.httpOptions(env))).fetch;
+    const metrics = cloudMetrics(this.context.metrics.registry);
     this.provider = this.makeProvider({
       bridge: this.settings.bridge,
       destinations: this.destinations,
+      reserved: destinationsOf(this.settings.reservedCidrs ?? []),
+      // A refused read is also in learn's error (logged when it changes); a dropped entry only here, once.
+      reportAdopt: (reason, message) => {
+        metrics.adoptIgnored.inc({ ...this.labels, reason });
+        if (reason === "invalid_entry") this.log.warn(message);
+      },
       interfaces: this.settings.interfaces,
       env,
       fetch,
       ...(this.options.localAddresses ? { localAddresses: this.options.localAddresses } : {}),
     });
-    cloudMetrics(this.context.metrics.registry).tablesHeld.set(this.labels, 0);
+    metrics.tablesHeld.set(this.labels, 0);
     this.watch = setInterval(() => this.check(), this.options.watchIntervalMs ?? 100);
     this.check();
   }
@@ -306,14 +315,16 @@ export class AzureRoutesComponent extends CloudRoutesComponent {
 /** The job, with its edges replaceable (tests); `cloudJob` is the daemon's. */
 export function makeCloudJob(options: CloudJobOptions = {}): Job {
   return (context: JobContext) =>
-    (config: Config): ComponentSpec[] =>
-      config.bridges.flatMap((bridge) => {
+    (config: Config): ComponentSpec[] => {
+      const reservedCidrs = [...new Set(config.bridges.flatMap((bridge) => bridge.peerCidrs))];
+      return config.bridges.flatMap((bridge) => {
         const cloud = bridge.hooks.bridge_activate?.cloud;
         const common: CommonSettings = {
           bridge: bridge.name,
           role: bridge.role,
           peerCidrs: bridge.peerCidrs,
           interfaces: [bridge.bridgeInterface, ...bridge.secondaryInterfaces],
+          reservedCidrs,
         };
         const specs: ComponentSpec[] = [];
         if (cloud?.aws && cloud.aws.routeTables.length > 0) {
@@ -330,6 +341,7 @@ export function makeCloudJob(options: CloudJobOptions = {}): Job {
         }
         return specs;
       });
+    };
 }
 
 export const cloudJob: Job = makeCloudJob();

@@ -12,7 +12,12 @@ export interface CloudMetrics {
   readonly tablesHeld: Gauge<"bridge" | "cloud">;
   /** vpnham_cloud_route_conflicts_total{bridge,cloud}: routes found taken back by the partner (split brain). */
   readonly conflicts: Counter<"bridge" | "cloud">;
+  /** vpnham_cloud_adopt_ignored_total{bridge,cloud,reason}: adopt_partner_routes reads refused, stored entries dropped. */
+  readonly adoptIgnored: Counter<"bridge" | "cloud" | "reason">;
 }
+
+/** The `reason`s of vpnham_cloud_adopt_ignored_total (src/cloud/adopt-state.ts `AdoptIgnored`). */
+export const adoptIgnoredReasons = ["ambiguous_partner", "invalid_entry"] as const;
 
 export const cloudMetrics = perRegistry((registry): CloudMetrics => {
   const registers = [registry];
@@ -29,6 +34,12 @@ export const cloudMetrics = perRegistry((registry): CloudMetrics => {
       labelNames: ["bridge", "cloud"],
       registers,
     }),
+    adoptIgnored: new Counter({
+      name: "vpnham_cloud_adopt_ignored_total",
+      help: "adopt_partner_routes: standby reads not learned from because our destinations went to more than one candidate partner (reason=ambiguous_partner), and stored destinations dropped as no CIDR (reason=invalid_entry).",
+      labelNames: ["bridge", "cloud", "reason"],
+      registers,
+    }),
   };
 });
 
@@ -36,5 +47,6 @@ export const cloudMetrics = perRegistry((registry): CloudMetrics => {
 export function removeCloudSeries(metrics: CloudMetrics, reconcile: ReconcileMetrics, labels: { bridge: string; cloud: string }, kind: string, targets: readonly string[]): void {
   removeSeries(metrics.tablesHeld, labels);
   removeSeries(metrics.conflicts, labels);
+  removeSeries(metrics.adoptIgnored, labels, { reason: adoptIgnoredReasons });
   for (const target of targets) removeReconcileSeries(reconcile, kind, target);
 }

@@ -8,9 +8,9 @@ import type { ReconcileLoopOptions, Reconciler } from "../reconcile/engine.ts";
 import { createAwsContext } from "./aws/context.ts";
 import { localAddresses as hostAddresses, type LocalAddresses } from "./aws/eni.ts";
 import { awsHops, type Destination } from "./aws/plan.ts";
-import { AWS_ROUTE_KIND, awsTableReconciler } from "./aws/reconciler.ts";
-import { withAdopted } from "./adopt.ts";
-import { createAdopter, defaultAdoptStateFile, type Adopter, type LearnSource } from "./adopt-state.ts";
+import { AWS_ROUTE_KIND, awsTableReconciler, type AwsDesired } from "./aws/reconciler.ts";
+import type { AdoptedTable } from "./adopt.ts";
+import { createAdopter, defaultAdoptStateFile, type AdoptIgnored, type Adopter, type LearnSource } from "./adopt-state.ts";
 import type { Env } from "./aws/settings.ts";
 import type { ClaimDecision, ClaimView } from "./claim.ts";
 import { gcpHops } from "./gcp/plan.ts";
@@ -54,6 +54,10 @@ export interface CloudTiming {
 export interface ProviderInput {
   readonly bridge: string;
   readonly destinations: readonly Destination[];
+  /** Every bridge's destinations of this daemon: adopt_partner_routes never takes them. */
+  readonly reserved?: readonly Destination[];
+  /** adopt_partner_routes: a read refused or a stored entry dropped (counted, logged). */
+  readonly reportAdopt?: (reason: AdoptIgnored, message: string) => void;
   /** bridge_interface, then secondary_interfaces. */
   readonly interfaces: readonly string[];
   readonly env: Env;
@@ -64,7 +68,15 @@ export interface ProviderInput {
 /** docs/cloud-routes.md §Adopting the partner's routes: learned while standby, kept in a file; undefined when off. */
 function adopterFor(cloud: CloudName, settings: CloudAdopt, input: ProviderInput): Adopter | undefined {
   if (!settings.adoptPartnerRoutes) return undefined;
-  return createAdopter(settings.adoptStateFile ?? defaultAdoptStateFile(input.bridge, cloud), input.destinations);
+  return createAdopter(settings.adoptStateFile ?? defaultAdoptStateFile(input.bridge, cloud), input.destinations, {
+    ...(input.reserved ? { reserved: input.reserved } : {}),
+    ...(input.reportAdopt ? { report: input.reportAdopt } : {}),
+  });
+}
+
+/** What may be adopted now, by table (each checked against the table again at every run). */
+function adoptedTables(adopter: Adopter): Record<string, AdoptedTable> {
+  return Object.fromEntries(Object.keys(adopter.known()).flatMap((key) => (adopter.table(key) ? [[key, adopter.table(key)!]] : [])));
 }
 
 const adoptedStatus = (adopter: Adopter | undefined) => (adopter ? { adopted: adopter.known() } : {});
@@ -86,15 +98,18 @@ export function awsProvider(aws: CloudAws, input: ProviderInput): CloudProvider 
     ...(input.localAddresses ? { localAddresses: input.localAddresses } : {}),
   });
   const adopter = adopterFor("aws", aws, input);
-  const destinationsFor = (routeTableId: string) => withAdopted(input.destinations, adopter?.table(routeTableId));
+  const desiredFor = (routeTableId: string): AwsDesired => {
+    const adopted = adopter?.table(routeTableId);
+    return { destinations: input.destinations, ...(adopted ? { adopted } : {}) };
+  };
   return {
     kind: AWS_ROUTE_KIND,
     targets: aws.routeTables.map((routeTableId) => ({
       name: routeTableId,
       target: `${input.bridge}/${routeTableId}`,
-      desired: () => destinationsFor(routeTableId),
+      desired: () => desiredFor(routeTableId),
       reconciler: (decide) =>
-        awsTableReconciler({ routeTableId, target: `${input.bridge}/${routeTableId}`, aws: context, destinations: destinationsFor(routeTableId), decide }) as Reconciler<unknown, unknown>,
+        awsTableReconciler({ routeTableId, target: `${input.bridge}/${routeTableId}`, aws: context, desired: desiredFor(routeTableId), decide }) as Reconciler<unknown, unknown>,
     })),
     known() {
       const k = context.known();
@@ -136,7 +151,7 @@ export function gcpProvider(gcp: CloudGcp, input: ProviderInput & { pollInterval
     priority: gcp.routePriority,
     tags: gcp.routeTags,
     destinations: input.destinations,
-    ...(adopter ? { adopted: adopter.known() } : {}),
+    ...(adopter ? { adopted: adoptedTables(adopter) } : {}),
   });
   return {
     kind: GCP_ROUTE_KIND,
@@ -158,7 +173,7 @@ export function gcpProvider(gcp: CloudGcp, input: ProviderInput & { pollInterval
         async read(signal) {
           const place = await context.place(signal);
           const routes = await context.compute.listRoutes(place.project, signal);
-          return place.networks.map((network) => [network, gcpHops(routes, network, place)] as const);
+          return place.networks.map((network) => [network, gcpHops(routes, network, place, gcp.routeTags)] as const);
         },
       },
     ]),
@@ -193,10 +208,9 @@ export function azureProvider(azure: CloudAzure, input: ProviderInput & { pollIn
   };
   const adopter = adopterFor("azure", azure, input);
   const tableRef = (routeTable: string) => ({ subscriptionId: azure.subscriptionId, resourceGroup: azure.resourceGroup, routeTable });
-  // An adopted destination of a family we have no address for is left out (the configured ones say so in their plan).
   const desiredFor = (routeTable: string): AzureDesired => {
-    const d = desired();
-    return { ...d, destinations: withAdopted(input.destinations, adopter?.table(routeTable), (x) => d.nextHop[x.family] !== undefined) };
+    const adopted = adopter?.table(routeTable);
+    return { ...desired(), ...(adopted ? { adopted } : {}) };
   };
   return {
     kind: AZURE_ROUTE_KIND,

@@ -31,7 +31,7 @@ const adoptFields = (cloud: "aws" | "gcp" | "azure", what: string) => ({
     .string()
     .min(1)
     .optional()
-    .meta({ type: "path", default: `/var/lib/vpnham/cloud-<bridge>-${cloud}.json`, description: "where adopt_partner_routes keeps what it learned (relative to the config file)" }),
+    .meta({ type: "path", default: `/var/lib/vpnham/cloud-<bridge>-${cloud}.json`, description: "where adopt_partner_routes keeps what it learned (relative to the config file); no other bridge, cloud or announce.state_file may name the same file" }),
 });
 
 /** The model of the adopt keys (docs/cloud-routes.md §Adopting the partner's routes). */
@@ -39,6 +39,24 @@ export interface CloudAdopt {
   adoptPartnerRoutes?: boolean;
   /** Absolute path; default /var/lib/vpnham/cloud-<bridge>-<cloud>.json. */
   adoptStateFile?: string;
+}
+
+/** `/var/lib/vpnham/cloud-<bridge>-<cloud>.json`: one file per bridge and cloud. */
+export function defaultAdoptStateFile(bridge: string, cloud: string): string {
+  return `/var/lib/vpnham/cloud-${bridge}-${cloud}.json`;
+}
+
+/**
+ * The state files a bridge's clouds write (adopting on), each with the key that names it, for
+ * the config's one-writer-per-file check (src/config/state-files.ts).
+ */
+export function adoptStateFiles(bridge: string, clouds: { aws?: CloudAdopt; gcp?: CloudAdopt; azure?: CloudAdopt }): Array<{ key: string; file: string }> {
+  return (["aws", "gcp", "azure"] as const).flatMap((cloud) => {
+    const settings = clouds[cloud];
+    if (!settings?.adoptPartnerRoutes) return [];
+    const key = `bridges.${bridge}.reconcile.bridge_activate.${cloud}.adopt_state_file`;
+    return [{ key: settings.adoptStateFile === undefined ? `${key} (default)` : key, file: settings.adoptStateFile ?? defaultAdoptStateFile(bridge, cloud) }];
+  });
 }
 
 function normalizeAdopt(raw: { adopt_partner_routes: boolean; adopt_state_file?: string | undefined }, resolvePath: (path: string) => string): CloudAdopt {

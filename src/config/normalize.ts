@@ -11,6 +11,7 @@ import type { BridgeConfig, Config, HookConfig, TunnelConfig } from "./model.ts"
 import { hookNames, type HookName } from "./placeholders.ts";
 import type { RawBridge, RawConfig } from "./schema.ts";
 import { normalizeAws, normalizeAzure, normalizeGcp } from "../cloud/schema.ts";
+import { stateFileProblems } from "./state-files.ts";
 
 export type KeyOrder = {
   /** Bridge names in YAML order. */
@@ -64,6 +65,7 @@ export function normalize(raw: RawConfig, order: KeyOrder, env: NormalizeEnv): N
     ...(raw.dns_failover === undefined ? {} : { dnsFailover: resolveDnsSecrets(raw.dns_failover, env, problems, warnings) }),
     ...(raw.announce === undefined ? {} : { announce: raw.announce }),
   };
+  problems.push(...stateFileProblems(config));
   return { config, problems, warnings };
 }
 

@@ -2,8 +2,10 @@
 // fake-{aws,gcp,azure}.ts, which check every request's signature or token): while standby the
 // job learns the routes that target its partner and keeps them in its state file; after a
 // restart from that file it takes them over with its own at activation, and leaves routes to
-// anyone else alone; the configured-active host, back as standby, learns them in turn and takes
-// them back (docs/cloud-routes.md §Adopting the partner's routes).
+// anyone else alone — a learned prefix that moved to someone else since, and on GCP the other
+// routes of an adopted range; the configured-active host, back as standby, learns them in turn
+// and takes them back. A read that shows two candidate partners teaches nothing
+// (docs/cloud-routes.md §Adopting the partner's routes).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -16,7 +18,7 @@ import { waitFor } from "../../src/util/wait.ts";
 import { FakeEc2, FakeImds } from "../support/fake-aws.ts";
 import { FakeArm, FakeAzureTokens } from "../support/fake-azure.ts";
 import { FakeCompute, FakeGceMetadata } from "../support/fake-gcp.ts";
-import { quietLogs } from "../robustness/support.ts";
+import { metricSum, quietLogs } from "../robustness/support.ts";
 
 type Host = "a" | "b";
 type Label = Host | "else";
@@ -28,9 +30,13 @@ interface World {
   readonly hop: Record<Host, string>;
   /** Routes `cidr` to a host (someone's console or the partner's BGP speaker writing it). */
   seed(cidr: string, to: Label): void;
-  /** Who the routes to `cidr` go to, comma-separated. */
+  /** The route to `cidr` now goes to `to` instead (a console edit, a transit gateway taking the prefix over). */
+  move(cidr: string, to: Label): void;
+  /** Who the routes to `cidr` go to, comma-separated (GCP: not counting `others`). */
   at(cidr: string): string;
-  host(name: Host, stateFile: string, active: () => boolean): CloudRoutesComponent;
+  /** GCP: other routes for a range beside the partner's, which taking the range over must leave alone. */
+  others?: { seed(cidr: string): void; intact(): void };
+  host(name: Host, stateFile: string, active: () => boolean, extra?: HostExtra): CloudRoutesComponent;
   writes(): unknown[];
   /** Every request was signed or carried a valid token. */
   clean(): void;
@@ -38,7 +44,10 @@ interface World {
 }
 
 const peerCidrs = ["10.99.0.0/16"];
-const common = { bridge: "vpn", peerCidrs, interfaces: ["eth0"] };
+const common = { bridge: "vpn", interfaces: ["eth0"] };
+/** Another job context (to read its metrics), other destinations. */
+type HostExtra = { context?: JobContext; peerCidrs?: string[] };
+const commonOf = (extra: HostExtra | undefined) => ({ ...common, peerCidrs: extra?.peerCidrs ?? peerCidrs });
 const role = (name: Host) => (name === "a" ? "active" : "standby");
 const timing = { driftIntervalMs: 0, partnerClaimHoldMaxMs: 60_000 };
 
@@ -68,11 +77,12 @@ async function awsWorld(): Promise<World> {
     key: T1,
     hop: { a: eni.a, b: eni.b },
     seed: (cidr, to) => ec2.setTarget(T1, cidr, eni[to]),
+    move: (cidr, to) => ec2.setTarget(T1, cidr, eni[to]),
     at: (cidr) => label(ec2.targetOf(T1, cidr)),
-    host: (name, stateFile, active) =>
+    host: (name, stateFile, active, extra) =>
       new AwsRoutesComponent(
-        { ...common, role: role(name), aws: { ...timing, timeoutMs: 2000, routeTables: [T1], endpoint: ec2.url, metadataEndpoint: imds[name].url, adoptPartnerRoutes: true, adoptStateFile: stateFile } },
-        context(active),
+        { ...commonOf(extra), role: role(name), aws: { ...timing, timeoutMs: 2000, routeTables: [T1], endpoint: ec2.url, metadataEndpoint: imds[name].url, adoptPartnerRoutes: true, adoptStateFile: stateFile } },
+        extra?.context ?? context(active),
         options(ip[name]),
       ),
     writes: () => ec2.writes(),
@@ -92,16 +102,31 @@ async function gcpWorld(): Promise<World> {
   }
   let n = 0;
   const label = labelOf({ "vpn-a": "a", "vpn-b": "b", [ip.else]: "else" });
+  // Someone else is named by IP: a next hop that is an address, not an instance, is parsed too.
+  const seed = (cidr: string, to: Label) => compute.addRoute({ name: `seed-${++n}`, destRange: cidr, ...(to === "else" ? { ip: ip.else } : { instance: instance[to] }) });
+  const others = ["keep-tunnel", "keep-tagged"];
+  const isOther = (name: string) => others.includes(name);
   return {
     key: "default",
     hop: { a: "projects/vpn-project/zones/europe-west1-b/instances/vpn-a", b: "projects/vpn-project/zones/europe-west1-b/instances/vpn-b" },
-    // Someone else is named by IP: a next hop that is an address, not an instance, is parsed too.
-    seed: (cidr, to) => compute.addRoute({ name: `seed-${++n}`, destRange: cidr, ...(to === "else" ? { ip: ip.else } : { instance: instance[to] }) }),
-    at: (cidr) => compute.hopsTo(cidr).map(label).join(),
-    host: (name, stateFile, active) =>
+    seed,
+    move: (cidr, to) => {
+      for (const r of [...compute.routes.values()]) if (r.destRange === cidr && !isOther(r.name)) compute.routes.delete(r.name);
+      seed(cidr, to);
+    },
+    at: (cidr) => [...compute.routes.values()].filter((r) => r.destRange === cidr && !isOther(r.name)).map((r) => label(r.nextHopInstance?.split("/").pop() ?? r.nextHopIp)).join(),
+    // The review's case: a VPN tunnel's route at priority 2000, and a route for tagged instances only.
+    others: {
+      seed(cidr) {
+        compute.addRoute({ name: "keep-tunnel", destRange: cidr, priority: 2000, tunnel: "t" });
+        compute.addRoute({ name: "keep-tagged", destRange: cidr, ip: "10.0.0.77", tags: ["groupb"] });
+      },
+      intact: () => assert.deepEqual(others.map((name) => compute.routes.has(name)), [true, true], "the other routes of an adopted range are left alone"),
+    },
+    host: (name, stateFile, active, extra) =>
       new GcpRoutesComponent(
-        { ...common, role: role(name), gcp: { ...timing, routePriority: 1000, routeTags: [], timeoutMs: 3000, endpoint: compute.url, metadataEndpoint: metadata[name].url, adoptPartnerRoutes: true, adoptStateFile: stateFile } },
-        context(active),
+        { ...commonOf(extra), role: role(name), gcp: { ...timing, routePriority: 1000, routeTags: [], timeoutMs: 3000, endpoint: compute.url, metadataEndpoint: metadata[name].url, adoptPartnerRoutes: true, adoptStateFile: stateFile } },
+        extra?.context ?? context(active),
         options(ip[name]),
       ),
     writes: () => compute.writes(),
@@ -123,15 +148,18 @@ async function azureWorld(): Promise<World> {
     key: "rt-a",
     hop: { a: ip.a, b: ip.b },
     seed: (cidr, to) => void arm.table(SUB, RG, "rt-a").set(`seed-${++n}`, { addressPrefix: cidr, nextHopType: "VirtualAppliance", nextHopIpAddress: ip[to] }),
+    move: (cidr, to) => {
+      for (const r of arm.table(SUB, RG, "rt-a").values()) if (r.addressPrefix === cidr) r.nextHopIpAddress = ip[to];
+    },
     at: (cidr) => arm.hopsTo(SUB, RG, "rt-a", cidr).map(label).join(),
-    host: (name, stateFile, active) =>
+    host: (name, stateFile, active, extra) =>
       new AzureRoutesComponent(
         {
-          ...common,
+          ...commonOf(extra),
           role: role(name),
           azure: { ...timing, subscriptionId: SUB, resourceGroup: RG, routeTables: ["rt-a"], apiVersion: "2023-09-01", endpoint: arm.url, metadataEndpoint: tokens.url, authority: `${tokens.url}/`, timeoutMs: 3000, adoptPartnerRoutes: true, adoptStateFile: stateFile },
         },
-        context(active),
+        extra?.context ?? context(active),
         options(ip[name]),
       ),
     writes: () => arm.writes(),
@@ -175,23 +203,29 @@ for (const [cloud, makeWorld] of worlds) {
     const stop = async (c: CloudRoutesComponent) => (await c.stop(), running.splice(running.indexOf(c), 1));
     w.seed("10.99.0.0/16", "a");
     w.seed("10.60.0.0/24", "a"); // learned by a over BGP and written by it
+    w.seed("10.62.0.0/24", "a"); // likewise, but it moves to someone else before b activates
     w.seed("10.70.0.0/24", "else");
+    w.others?.seed("10.60.0.0/24");
     try {
       // b, standby, learns a's routes; it only reads.
       let b = await start("b");
-      await waitFor(() => learned("b")?.destinations.join() === "10.60.0.0/24", { timeoutMs: 15_000, what: "the partner's BGP prefix learned" });
+      await waitFor(() => learned("b")?.destinations.join() === "10.60.0.0/24,10.62.0.0/24", { timeoutMs: 15_000, what: "the partner's BGP prefixes learned" });
       w.seed("10.61.0.0/24", "a"); // a new prefix on the partner
-      await waitFor(() => learned("b")?.destinations.join() === "10.60.0.0/24,10.61.0.0/24", { timeoutMs: 15_000, what: "the new prefix learned" });
+      await waitFor(() => learned("b")?.destinations.join() === "10.60.0.0/24,10.61.0.0/24,10.62.0.0/24", { timeoutMs: 15_000, what: "the new prefix learned" });
       assert.deepEqual(w.writes(), [], "a standby only reads");
-      assert.deepEqual(b.status()["adopted"], { [w.key]: { partners: [w.hop.a], destinations: ["10.60.0.0/24", "10.61.0.0/24"] } });
+      assert.deepEqual(b.status()["adopted"], { [w.key]: { partners: [w.hop.a], destinations: ["10.60.0.0/24", "10.61.0.0/24", "10.62.0.0/24"] } });
 
-      // a dies; b restarts before it learns anything more (the file is what it knows) and activates.
+      // a dies; b restarts before it learns anything more (the file is what it knows), while
+      // 10.62.0.0/24 moves to someone else; b activates.
       await stop(b);
+      w.move("10.62.0.0/24", "else");
       bridge.b = true;
       b = await start("b");
       await waitFor(allAt("b"), { timeoutMs: 15_000, what: "ours and the partner's routes at b" });
       await b.settled();
       assert.equal(w.at("10.70.0.0/24"), "else", "a route to someone else is not the partner's");
+      assert.equal(w.at("10.62.0.0/24"), "else", "a learned prefix someone else holds now is left to them");
+      w.others?.intact();
 
       // a comes back, standby at first: it learns b's routes, then takes them all back.
       const a = await start("a");
@@ -201,9 +235,40 @@ for (const [cloud, makeWorld] of worlds) {
       await waitFor(allAt("a"), { timeoutMs: 15_000, what: "every route back at a" });
       await a.settled();
       assert.equal(w.at("10.70.0.0/24"), "else");
+      assert.equal(w.at("10.62.0.0/24"), "else");
+      w.others?.intact();
       w.clean();
     } finally {
       for (const c of [...running]) await stop(c);
+      await w.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const [cloud, makeWorld] of worlds) {
+  test(`${cloud}: a read that shows two candidate partners teaches nothing (counted), until there is one again`, { timeout: 60_000 }, async () => {
+    const w = await makeWorld();
+    const dir = mkdtempSync(join(tmpdir(), `vpnham-adopt-${cloud}-`));
+    const file = join(dir, "b.json");
+    const ctx = context(() => false);
+    const ambiguous = () => metricSum(ctx.metrics.registry.getSingleMetric("vpnham_cloud_adopt_ignored_total") as never, { bridge: "vpn", cloud, reason: "ambiguous_partner" });
+    // Two destinations of ours: one at the partner, one at someone else (a firewall, a test box).
+    w.seed("10.99.0.0/16", "a");
+    w.seed("10.98.0.0/16", "else");
+    w.seed("10.60.0.0/24", "a");
+    const b = w.host("b", file, () => false, { context: ctx, peerCidrs: ["10.99.0.0/16", "10.98.0.0/16"] });
+    try {
+      await b.start();
+      await waitFor(async () => (await ambiguous()) >= 2, { timeoutMs: 15_000, what: "two reads refused" });
+      assert.deepEqual(b.status()["adopted"], {}, "nothing learned");
+      assert.throws(() => readFileSync(file), /ENOENT/, "nothing saved");
+      w.move("10.98.0.0/16", "a");
+      await waitFor(() => JSON.stringify(b.status()["adopted"]) === JSON.stringify({ [w.key]: { partners: [w.hop.a], destinations: ["10.60.0.0/24"] } }), { timeoutMs: 15_000, what: "learned once the partner is one" });
+      assert.deepEqual(w.writes(), [], "a standby only reads");
+      w.clean();
+    } finally {
+      await b.stop();
       await w.stop();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -41,7 +41,7 @@ describe("learnAdopted: what a standby's read teaches", () => {
       { partners: ["fd00::5"], destinations: ["10.60.0.0/24"] },
     ],
   ];
-  for (const [name, table, before, want] of cases) test(name, () => assert.deepEqual(learnAdopted(configured, table, before), want));
+  for (const [name, table, before, want] of cases) test(name, () => assert.deepEqual(learnAdopted(configured, table, before), { adopted: want }));
 
   test("partnerHops: every next hop not ours that our destinations route to", () => {
     assert.deepEqual(partnerHops(destinationsOf(["10.1.0.0/16", "10.2.0.0/16"]), hops(["10.1.0.0/16", "b"], ["10.2.0.0/16", "a"], ["10.3.0.0/16", "c"])), ["a", "b"]);
@@ -57,7 +57,7 @@ describe("each cloud's next hops", () => {
     const route = (destination: string, target: string, state = "active"): Ec2Route => ({ destination, family: 4, ...(target.startsWith("eni-") ? { networkInterfaceId: target } : {}), target, state });
     const table = { routeTableId: "rtb-1", routes: [route("10.1.0.0/16", "eni-0b", "blackhole"), route("10.60.0.0/24", "eni-0b", "blackhole"), route("10.61.0.0/24", "tgw-1"), route("10.62.0.0/24", "eni-0a")] };
     assert.deepEqual(awsHops(table, "eni-0a"), { routes: [{ destination: "10.1.0.0/16", hop: "eni-0b" }, { destination: "10.60.0.0/24", hop: "eni-0b" }, { destination: "10.61.0.0/24" }, { destination: "10.62.0.0/24", hop: "eni-0a" }], ours: ["eni-0a"] });
-    assert.deepEqual(learnAdopted(configured, awsHops(table, "eni-0a"), undefined), { partners: ["eni-0b"], destinations: ["10.60.0.0/24"] }, "a dead partner's blackholes still count");
+    assert.deepEqual(learnAdopted(configured, awsHops(table, "eni-0a"), undefined).adopted, { partners: ["eni-0b"], destinations: ["10.60.0.0/24"] }, "a dead partner's blackholes still count");
   });
 
   const inst = (n: string) => `projects/p/zones/z/instances/${n}`;
@@ -80,7 +80,7 @@ describe("each cloud's next hops", () => {
     ["gateways are no one's", [gce("10.1.0.0/16", { instance: "vpn-b" }), gce("0.0.0.0/0", { gateway: "default-internet-gateway" })], { partners: [inst("vpn-b")], destinations: [] }],
     ["another network's routes are not this network's", [gce("10.1.0.0/16", { instance: "vpn-b" }), gce("10.60.0.0/24", { instance: "vpn-b" }, "other")], { partners: [inst("vpn-b")], destinations: [] }],
   ];
-  for (const [name, routes, want] of gcpCases) test(`GCP: ${name}`, () => assert.deepEqual(learnAdopted(configured, gcpHops(routes, "default", place), undefined), want));
+  for (const [name, routes, want] of gcpCases) test(`GCP: ${name}`, () => assert.deepEqual(learnAdopted(configured, gcpHops(routes, "default", place, []), undefined).adopted, want));
 
   const va = (addressPrefix: string, nextHopIpAddress: string): AzureRoute => ({ name: addressPrefix, addressPrefix, nextHopType: "VirtualAppliance", nextHopIpAddress });
   const azureCases: Array<[string, AzureRoute[], AdoptedTable | undefined]> = [
@@ -88,25 +88,25 @@ describe("each cloud's next hops", () => {
     ["other next hop types are no one's", [va("10.1.0.0/16", "10.0.0.5"), { name: "gw", addressPrefix: "10.62.0.0/24", nextHopType: "VirtualNetworkGateway" }], { partners: ["10.0.0.5"], destinations: [] }],
     ["our IPv6 address is ours too", [va("10.1.0.0/16", "fd00::4"), va("10.60.0.0/24", "fd00::4")], undefined],
   ];
-  for (const [name, routes, want] of azureCases) test(`Azure: ${name}`, () => assert.deepEqual(learnAdopted(configured, azureHops(routes, { 4: "10.0.0.4", 6: "fd00::4" }), undefined), want));
+  for (const [name, routes, want] of azureCases) test(`Azure: ${name}`, () => assert.deepEqual(learnAdopted(configured, azureHops(routes, { 4: "10.0.0.4", 6: "fd00::4" }), undefined).adopted, want));
 });
 
 describe("adopted destinations are planned like configured ones", () => {
-  test("withAdopted: configured first, adopted after, each once; `keep` filters the adopted only", () => {
-    const adopted = { partners: [partner], destinations: ["10.1.0.0/16", "10.60.0.0/24", "2001:db8:5::/64"] };
-    assert.deepEqual(withAdopted(configured, adopted).map((d) => `${d.cidr}/${d.family}`), ["10.1.0.0/16/4", "10.60.0.0/24/4", "2001:db8:5::/64/6"]);
-    assert.deepEqual(withAdopted(configured, adopted, (d) => d.family === 6).map((d) => d.cidr), ["10.1.0.0/16", "2001:db8:5::/64"]);
-    assert.deepEqual(withAdopted(configured, undefined), configured);
+  test("withAdopted: configured first, adopted after, each once, only those still at the partner (or us); `keep` filters the adopted only", () => {
+    const adopted = { partners: [partner], destinations: ["10.1.0.0/16", "10.60.0.0/24", "10.61.0.0/24", "10.62.0.0/24", "2001:db8:5::/64"] };
+    const table = hops(["10.60.0.0/24", partner], ["10.61.0.0/24", me], ["10.62.0.0/24", "else"], ["2001:DB8:5::/64", partner]);
+    assert.deepEqual(withAdopted(configured, adopted, table).map((d) => `${d.cidr}/${d.family}`), ["10.1.0.0/16/4", "10.60.0.0/24/4", "10.61.0.0/24/4", "2001:db8:5::/64/6"]);
+    assert.deepEqual(withAdopted(configured, adopted, table, (d) => d.family === 6).map((d) => d.cidr), ["10.1.0.0/16", "2001:db8:5::/64"]);
+    assert.deepEqual(withAdopted(configured, undefined, table), configured);
   });
 
-  test("AWS: the plan takes them over", () => {
+  test("AWS: the plan takes over those still at the partner", () => {
     const route = (destination: string, target: string): Ec2Route => ({ destination, family: 4, networkInterfaceId: target, target, state: "blackhole" });
-    const all = withAdopted(configured, { partners: ["eni-0b"], destinations: ["10.60.0.0/24", "2001:db8:5::/64"] });
-    const steps = planRoutes(all, "eni-0a", { routeTableId: "rtb-1", routes: [route("10.1.0.0/16", "eni-0b"), route("10.60.0.0/24", "eni-0b"), route("10.70.0.0/24", "eni-0else")] }).map(describeStep);
+    const adopted = { partners: ["eni-0b"], destinations: ["10.60.0.0/24", "2001:db8:5::/64"] };
+    const steps = planRoutes(configured, "eni-0a", { routeTableId: "rtb-1", routes: [route("10.1.0.0/16", "eni-0b"), route("10.60.0.0/24", "eni-0b"), route("10.70.0.0/24", "eni-0else")] }, adopted).map(describeStep);
     assert.deepEqual(steps, [
       "ReplaceRoute RouteTableId=rtb-1 DestinationCidrBlock=10.1.0.0/16 NetworkInterfaceId=eni-0a (was eni-0b)",
       "ReplaceRoute RouteTableId=rtb-1 DestinationCidrBlock=10.60.0.0/24 NetworkInterfaceId=eni-0a (was eni-0b)",
-      "CreateRoute RouteTableId=rtb-1 DestinationIpv6CidrBlock=2001:db8:5::/64 NetworkInterfaceId=eni-0a (was no route)",
     ]);
   });
 
@@ -136,7 +136,7 @@ describe("the state file", () => {
     ["no tables", "{}", {}],
     ["a malformed table is dropped", JSON.stringify({ tables: { "rtb-1": { partners: "x" }, "rtb-2": { partners: [], destinations: [] } } }), { "rtb-2": { partners: [], destinations: [] } }],
   ];
-  for (const [name, text, want] of cases) test(`parse: ${name}`, () => assert.deepEqual(parseAdoptedState(text), want));
+  for (const [name, text, want] of cases) test(`parse: ${name}`, () => assert.deepEqual(parseAdoptedState(text).state, want));
 
   test("one default file per bridge and cloud", () => {
     assert.equal(defaultAdoptStateFile("vpn-left", "gcp"), "/var/lib/vpnham/cloud-vpn-left-gcp.json");
@@ -146,10 +146,10 @@ describe("the state file", () => {
     const dir = mkdtempSync(join(tmpdir(), "vpnham-adopt-"));
     try {
       const path = join(dir, "sub", "state.json");
-      assert.deepEqual(loadAdoptedState(path), {});
+      assert.deepEqual(loadAdoptedState(path), { state: {}, invalid: [] });
       const state = { "rtb-1": { partners: [partner], destinations: ["10.60.0.0/24"] } };
       await saveAdoptedState(path, state);
-      assert.deepEqual(loadAdoptedState(path), state);
+      assert.deepEqual(loadAdoptedState(path), { state, invalid: [] });
       assert.deepEqual(readdirSync(join(dir, "sub")), ["state.json"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -175,7 +175,7 @@ describe("createAdopter: learning over several tables", () => {
       assert.deepEqual(adopter.table("t1"), { partners: [partner], destinations: ["10.60.0.0/24"] });
       rmSync(blocker);
       await adopter.learn(sources.slice(0, 2), signal); // nothing new, but the last write failed
-      assert.deepEqual(loadAdoptedState(path), adopter.known());
+      assert.deepEqual(loadAdoptedState(path).state, adopter.known());
       assert.deepEqual(createAdopter(path, configured).known(), adopter.known(), "a restart starts from the file");
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export interface FakeGceRoute {
   nextHopInstance?: string;
   nextHopIp?: string;
   nextHopGateway?: string;
+  /** A Cloud VPN tunnel's path (`projects/p/regions/r/vpnTunnels/t`). */
+  nextHopVpnTunnel?: string;
 }
 
 export type GceFault = { status: number; reason: string; message?: string; method?: string };
@@ -57,8 +59,8 @@ export class FakeCompute {
 
   constructor(readonly project = "vpn-project", readonly host = "127.0.0.1") {}
 
-  /** A route as the console would make it (`instance` short name, in zone europe-west1-b; or `ip`, an instance's address). */
-  addRoute(r: { name: string; network?: string; destRange: string; priority?: number; tags?: string[]; instance?: string; ip?: string; gateway?: string }): void {
+  /** A route as the console would make it (`instance` short name, in zone europe-west1-b; or `ip`, an instance's address; or `tunnel`, a VPN tunnel's short name in europe-west1). */
+  addRoute(r: { name: string; network?: string; destRange: string; priority?: number; tags?: string[]; instance?: string; ip?: string; gateway?: string; tunnel?: string }): void {
     this.routes.set(r.name, {
       name: r.name,
       network: r.network ?? "default",
@@ -68,12 +70,13 @@ export class FakeCompute {
       ...(r.instance ? { nextHopInstance: `projects/${this.project}/zones/europe-west1-b/instances/${r.instance}` } : {}),
       ...(r.ip ? { nextHopIp: r.ip } : {}),
       ...(r.gateway ? { nextHopGateway: r.gateway } : {}),
+      ...(r.tunnel ? { nextHopVpnTunnel: `projects/${this.project}/regions/europe-west1/vpnTunnels/${r.tunnel}` } : {}),
     });
   }
 
-  /** Instance short names (or next hop IPs, gateways) of the routes to `destRange` in `network`. */
+  /** Instance short names (or next hop IPs, gateways, VPN tunnel short names) of the routes to `destRange` in `network`. */
   hopsTo(destRange: string, network = "default"): string[] {
-    return [...this.routes.values()].filter((r) => r.destRange === destRange && r.network === network).map((r) => r.nextHopInstance?.split("/").pop() ?? r.nextHopIp ?? r.nextHopGateway ?? "?");
+    return [...this.routes.values()].filter((r) => r.destRange === destRange && r.network === network).map((r) => (r.nextHopInstance ?? r.nextHopVpnTunnel)?.split("/").pop() ?? r.nextHopIp ?? r.nextHopGateway ?? "?");
   }
 
   writes(): Array<{ method: string; path: string; status: number }> {
@@ -116,6 +119,7 @@ export class FakeCompute {
       ...(r.nextHopInstance ? { nextHopInstance: `${api}${r.nextHopInstance}` } : {}),
       ...(r.nextHopIp ? { nextHopIp: r.nextHopIp } : {}),
       ...(r.nextHopGateway ? { nextHopGateway: `${api}projects/${this.project}/global/gateways/${r.nextHopGateway}` } : {}),
+      ...(r.nextHopVpnTunnel ? { nextHopVpnTunnel: `${api}${r.nextHopVpnTunnel}` } : {}),
       ...(dead ? { warnings: [{ code: "NEXT_HOP_INSTANCE_NOT_FOUND", message: "Next hop instance not found" }] } : {}),
       selfLink: `${api}projects/${this.project}/global/routes/${r.name}`,
     };

@@ -2,10 +2,12 @@
  * What to change in one route table so that every destination targets our ENI, pure
  * (docs/cloud-routes.md §What it changes). Go vpnham's rules per destination: no route → create;
  * one to us → nothing; one elsewhere → replace; more than one → delete them all, create.
- * Unlike Go, IPv6 destinations count too (destinationIpv6CidrBlock), and so do extra_peer_cidrs.
+ * Unlike Go, IPv6 destinations count too (destinationIpv6CidrBlock), and so do extra_peer_cidrs;
+ * with adopt_partner_routes, so do the adopted destinations the table still shows at the partner
+ * (src/cloud/adopt.ts `withAdopted`).
  */
 import { parseCidr } from "../../config/address.ts";
-import type { HopTable } from "../adopt.ts";
+import { withAdopted, type AdoptedTable, type HopTable } from "../adopt.ts";
 import type { Ec2Route, Ec2RouteTable, RouteChange } from "./ec2.ts";
 
 export interface Destination {
@@ -44,11 +46,15 @@ function routesByDestination(routes: readonly Ec2Route[]): Map<string, Ec2Route[
   return by;
 }
 
-export function planRoutes(destinations: readonly Destination[], eni: string, table: Ec2RouteTable): RouteStep[] {
+/** The configured destinations, then the adopted ones the table still routes to the partner or to us. */
+const destinationsIn = (configured: readonly Destination[], eni: string, table: Ec2RouteTable, adopted: AdoptedTable | undefined): Destination[] =>
+  adopted ? withAdopted(configured, adopted, awsHops(table, eni)) : [...configured];
+
+export function planRoutes(configured: readonly Destination[], eni: string, table: Ec2RouteTable, adopted?: AdoptedTable): RouteStep[] {
   const routeTableId = table.routeTableId;
   const by = routesByDestination(table.routes);
   const steps: RouteStep[] = [];
-  for (const { cidr, family } of destinations) {
+  for (const { cidr, family } of destinationsIn(configured, eni, table, adopted)) {
     const found = by.get(cidr) ?? [];
     const ours = { routeTableId, destination: cidr, family, networkInterfaceId: eni };
     if (found.length === 0) {
@@ -87,12 +93,12 @@ export interface TableView {
   readonly others: ReadonlyArray<{ readonly target: string; readonly blackhole: boolean }>;
 }
 
-export function viewTable(destinations: readonly Destination[], eni: string, table: Ec2RouteTable): TableView {
+export function viewTable(configured: readonly Destination[], eni: string, table: Ec2RouteTable, adopted?: AdoptedTable): TableView {
   const by = routesByDestination(table.routes);
   let ours = 0;
   let missing = 0;
   const others: Array<{ target: string; blackhole: boolean }> = [];
-  for (const { cidr } of destinations) {
+  for (const { cidr } of destinationsIn(configured, eni, table, adopted)) {
     const found = by.get(cidr) ?? [];
     if (found.length === 0) missing++;
     else if (found.length === 1 && found[0]!.networkInterfaceId === eni) ours++;

@@ -2,9 +2,11 @@
  * What to change in one Azure route table so that every destination's next hop is this host,
  * pure (docs/cloud-routes.md §Azure). Azure routes are mutable and named: no route → create ours;
  * one → keep it if it is `VirtualAppliance` at our address, else update it in place (PUT, same
- * name: Azure's ReplaceRoute); more than one → delete the extra ones, update the first.
+ * name: Azure's ReplaceRoute); more than one → delete the extra ones, update the first. With
+ * adopt_partner_routes the adopted prefixes the table still sends to the partner join the
+ * configured ones (src/cloud/adopt.ts `withAdopted`).
  */
-import type { HopTable } from "../adopt.ts";
+import { withAdopted, type AdoptedTable, type HopTable } from "../adopt.ts";
 import { canonicalDestination, type Destination } from "../aws/plan.ts";
 import type { AzureRoute } from "./arm.ts";
 
@@ -13,6 +15,18 @@ export interface AzureDesired {
   readonly destinations: readonly Destination[];
   /** Our address per family (bridge_interface's, or next_hop_ip). */
   readonly nextHop: { readonly 4?: string; readonly 6?: string };
+  /** adopt_partner_routes: what was learned for this table. */
+  readonly adopted?: AdoptedTable;
+}
+
+/**
+ * The configured destinations, then the adopted ones the table still routes to the partner or to
+ * us — but not one of a family we have no address for (an IPv6 prefix without bridge_interface
+ * IPv6): left out rather than failing the table, while a configured one says so in its plan.
+ */
+function destinationsIn(desired: AzureDesired, routes: readonly AzureRoute[]): Destination[] {
+  if (!desired.adopted) return [...desired.destinations];
+  return withAdopted(desired.destinations, desired.adopted, azureHops(routes, desired.nextHop), (d) => desired.nextHop[d.family] !== undefined);
 }
 
 export type AzureStep =
@@ -29,7 +43,7 @@ const hopOf = (r: AzureRoute): string => (r.nextHopType === "VirtualAppliance" ?
 
 export function planAzureRoutes(desired: AzureDesired, routes: readonly AzureRoute[]): AzureStep[] {
   const steps: AzureStep[] = [];
-  for (const { cidr, family } of desired.destinations) {
+  for (const { cidr, family } of destinationsIn(desired, routes)) {
     const ours = desired.nextHop[family];
     if (ours === undefined) throw new Error(`no IPv${family} address to route ${cidr} to (bridge_interface has none; set next_hop_ip)`);
     const found = routes.filter((r) => canonicalDestination(r.addressPrefix) === cidr);
@@ -55,7 +69,7 @@ export function viewAzureRoutes(desired: AzureDesired, routes: readonly AzureRou
   let ours = 0;
   let missing = 0;
   const others: Array<{ target: string; blackhole: boolean }> = [];
-  for (const { cidr, family } of desired.destinations) {
+  for (const { cidr, family } of destinationsIn(desired, routes)) {
     const found = routes.filter((r) => canonicalDestination(r.addressPrefix) === cidr);
     if (found.length === 0) missing++;
     else if (found.length === 1 && found[0]!.nextHopType === "VirtualAppliance" && found[0]!.nextHopIpAddress === desired.nextHop[family]) ours++;

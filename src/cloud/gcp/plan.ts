@@ -4,10 +4,12 @@
  * keep a route of ours that matches (name, next hop, priority, tags), insert it when missing,
  * delete every other route for that destination and network. Unlike Go the route name carries a
  * hash of this instance and the destination, so the partners' names never collide and ours is
- * inserted *before* the others are deleted (no moment without a route).
+ * inserted *before* the others are deleted (no moment without a route). An adopted range
+ * (adopt_partner_routes) is narrower: only the partner's routes with our tags are replaced,
+ * every other route for it (a VPN tunnel's, another priority's, another tag's) is left alone.
  */
 import { createHash } from "node:crypto";
-import { withAdopted, type AdoptedTable, type HopTable } from "../adopt.ts";
+import { canonicalHop, withAdopted, type AdoptedTable, type HopTable } from "../adopt.ts";
 import { canonicalDestination, type Destination } from "../aws/plan.ts";
 import type { GceRoute, NewRoute } from "./compute.ts";
 
@@ -17,6 +19,8 @@ export interface GcpDesired {
   readonly tags: readonly string[];
   /** `projects/p/zones/z/instances/n`. */
   readonly instance: string;
+  /** The instance's addresses (adopt_partner_routes: a route to one of them is ours). */
+  readonly addresses?: readonly string[];
   /** Short network names of our interfaces (bridge first). */
   readonly networks: readonly string[];
   readonly destinations: readonly Destination[];
@@ -24,8 +28,26 @@ export interface GcpDesired {
   readonly adopted?: Readonly<Record<string, AdoptedTable>>;
 }
 
-/** The configured destinations, then those adopted in `network`. */
-const destinationsIn = (desired: GcpDesired, network: string): Destination[] => withAdopted(desired.destinations, desired.adopted?.[network]);
+/**
+ * The configured destinations, then those adopted in `network` that a route with our tags still
+ * sends to the partner or to us; each with the routes it is about: every route for a configured
+ * one, only ours and the partner's (our tags) for an adopted one.
+ */
+function destinationsIn(desired: GcpDesired, network: string, routes: readonly GceRoute[]): Array<{ cidr: string; found: GceRoute[] }> {
+  const adopted = desired.adopted?.[network];
+  const all = adopted ? withAdopted(desired.destinations, adopted, gcpHops(routes, network, { instance: desired.instance, addresses: desired.addresses ?? [] }, desired.tags)) : desired.destinations;
+  const configured = new Set(desired.destinations.map((d) => d.cidr));
+  const hops = new Set([...(adopted?.partners ?? []), desired.instance, ...(desired.addresses ?? [])].map(canonicalHop));
+  return all.map(({ cidr }) => {
+    const found = routesFor(routes, network, cidr);
+    if (configured.has(cidr)) return { cidr, found };
+    const name = routeName(desired.prefix, network, desired.instance, cidr);
+    return { cidr, found: found.filter((r) => r.name === name || (sameTags(r.tags, desired.tags) && hops.has(canonicalHop(hopOf(r) ?? "")))) };
+  });
+}
+
+/** A route's next hop as adopting sees it: its instance, else its IP. */
+const hopOf = (r: GceRoute): string | undefined => r.nextHopInstance ?? r.nextHopIp;
 
 export type GcpStep = { readonly action: "insert"; readonly route: NewRoute } | { readonly action: "delete"; readonly name: string; readonly before: string };
 
@@ -62,8 +84,7 @@ function routesFor(routes: readonly GceRoute[], network: string, destination: st
 export function planGcpRoutes(desired: GcpDesired, routes: readonly GceRoute[]): GcpStep[] {
   const steps: GcpStep[] = [];
   for (const network of desired.networks) {
-    for (const { cidr } of destinationsIn(desired, network)) {
-      const found = routesFor(routes, network, cidr);
+    for (const { cidr, found } of destinationsIn(desired, network, routes)) {
       const want = wanted(desired, network, cidr);
       const match = found.find((r) => matches(r, want));
       if (!match) {
@@ -90,8 +111,7 @@ export function viewGcpRoutes(desired: GcpDesired, routes: readonly GceRoute[]):
   let missing = 0;
   const others: Array<{ target: string; blackhole: boolean }> = [];
   for (const network of desired.networks) {
-    for (const { cidr } of destinationsIn(desired, network)) {
-      const found = routesFor(routes, network, cidr);
+    for (const { cidr, found } of destinationsIn(desired, network, routes)) {
       const want = wanted(desired, network, cidr);
       if (found.length === 0) missing++;
       else if (found.length === 1 && matches(found[0]!, want)) ours++;
@@ -102,13 +122,17 @@ export function viewGcpRoutes(desired: GcpDesired, routes: readonly GceRoute[]):
   return { ours, missing, others };
 }
 
-/** For adopt_partner_routes (src/cloud/adopt.ts): the routes of `network`, their next hop the instance or else the IP; ours are this instance and its addresses. */
-export function gcpHops(routes: readonly GceRoute[], network: string, place: { readonly instance: string; readonly addresses: readonly string[] }): HopTable {
+/**
+ * For adopt_partner_routes (src/cloud/adopt.ts): the routes of `network` whose tags are `tags`
+ * (route_tags: a route for other instances is not the pair's), their next hop the instance or
+ * else the IP; ours are this instance and its addresses.
+ */
+export function gcpHops(routes: readonly GceRoute[], network: string, place: { readonly instance: string; readonly addresses: readonly string[] }, tags: readonly string[]): HopTable {
   return {
     routes: routes
-      .filter((r) => r.network === network)
+      .filter((r) => r.network === network && sameTags(r.tags, tags))
       .map((r) => {
-        const hop = r.nextHopInstance ?? r.nextHopIp;
+        const hop = hopOf(r);
         return { destination: r.destRange, ...(hop ? { hop } : {}) };
       }),
     ours: [place.instance, ...place.addresses],

@@ -101,7 +101,7 @@ export interface GcpActual {
   readonly hold?: string;
 }
 
-const desiredOf = (s: GcpStatic, place: GcpPlace): GcpDesired => ({ ...s, instance: place.instance, networks: place.networks });
+const desiredOf = (s: GcpStatic, place: GcpPlace): GcpDesired => ({ ...s, instance: place.instance, addresses: place.addresses, networks: place.networks });
 
 export function gcpReconciler(options: { target: string; gcp: GcpContext; static: GcpStatic; decide: (view: ClaimView) => ClaimDecision }): Reconciler<GcpStatic, GcpActual> {
   return {
