@@ -4,11 +4,15 @@
  * cli relay writes an answer only while a reader has it open), write the command line to the
  * command pipe, read until the `done`/`error`/`shutdown` line, close both. Non-blocking opens and
  * reads throughout, so a stopped ExaBGP is an error at once, never a hung call.
+ *
+ * Answers carry no tag: which one is ours is counted (nextExabgpPipeState in exabgp.ts decides).
+ * Answers owed by our own cut-short commands are skipped; answers of unknown number (at the
+ * start, after one of the wrong shape) are read away until the pipe settles.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { RetryableError } from "../reconcile/action.ts";
-import { parseExabgpAnswer, type ExabgpAnswer } from "./exabgp.ts";
+import { ExabgpAnswerScanner, exabgpAnswerMismatch, exabgpPipeStart, nextExabgpPipeState, type ExabgpAnswer, type ExabgpPipeEvent } from "./exabgp.ts";
 import type { ExabgpBackend } from "./model.ts";
 
 /** One command, its answer; rejects when ExaBGP cannot be reached or the signal aborts. */
@@ -17,13 +21,24 @@ export type ExabgpCall = (command: string, signal: AbortSignal) => Promise<Exabg
 export interface ExabgpPipeOptions {
   /** Between two looks at the answer pipe; default 10 ms. */
   readonly pollMs?: number;
-  /** After an answer was cut short, how long to drain what comes late before the next command; default 1.2 s. */
+  /**
+   * How long the answer pipe must stay quiet before answers of unknown number count as gone;
+   * default 1.2 s, more than the relay's longest wait between two tries (its 1 s poll + 50 ms).
+   */
   readonly settleMs?: number;
   /** Answer size limit; default 16 MiB. */
   readonly maxAnswerBytes?: number;
 }
 
+/** Reads per look at the pipe (64 KiB each) before the event loop gets a turn. */
+const readsPerTurn = 16;
+/** A settle ends after this many settle times also when the pipe never goes quiet. */
+const settleRounds = 10;
+
 const codeOf = (error: unknown) => (error as { code?: string } | null)?.code;
+
+/** Nothing reads the command pipe: ExaBGP (its cli relay) is not running. */
+class NotRunning extends RetryableError {}
 
 function openFifo(path: string, flags: number, role: string): number {
   let fd: number;
@@ -31,7 +46,7 @@ function openFifo(path: string, flags: number, role: string): number {
     fd = openSync(path, flags | constants.O_NONBLOCK);
   } catch (error) {
     const code = codeOf(error);
-    if (code === "ENXIO") throw new RetryableError(`ExaBGP is not running (nothing reads ${path})`);
+    if (code === "ENXIO") throw new NotRunning(`ExaBGP is not running (nothing reads ${path})`);
     if (code === "ENOENT") throw new RetryableError(`${path} does not exist (ExaBGP's ${role} pipe: mkfifo it before ExaBGP starts, docs/announce.md §ExaBGP)`);
     throw new Error(`${path}: ${(error as Error).message}`);
   }
@@ -42,35 +57,40 @@ function openFifo(path: string, flags: number, role: string): number {
   return fd;
 }
 
-/** Everything readable now; "" when the pipe is empty. */
-function readAvailable(fd: number, buffer: Buffer, decoder = new StringDecoder("utf8")): string {
-  let text = "";
-  for (;;) {
+/**
+ * What is readable now, up to `readsPerTurn` reads: to `take` (or dropped without it); the byte
+ * count, and whether the pipe may hold more at once.
+ */
+function readAvailable(fd: number, buffer: Buffer, take?: (chunk: Buffer) => void): { bytes: number; more: boolean } {
+  let bytes = 0;
+  for (let i = 0; i < readsPerTurn; i++) {
     let n: number;
     try {
       n = readSync(fd, buffer, 0, buffer.length, null);
     } catch (error) {
-      if (codeOf(error) === "EAGAIN") return text;
+      if (codeOf(error) === "EAGAIN") return { bytes, more: false };
       throw error;
     }
     // 0: no writer at the moment (the relay opens the pipe per line).
-    if (n === 0) return text;
-    text += decoder.write(buffer.subarray(0, n));
+    if (n === 0) return { bytes, more: false };
+    bytes += n;
+    take?.(buffer.subarray(0, n));
   }
+  return { bytes, more: true };
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(signal!.reason);
     };
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -79,55 +99,83 @@ export function exabgpPipeClient(backend: ExabgpBackend, options: ExabgpPipeOpti
   const settleMs = options.settleMs ?? 1200;
   const maxBytes = options.maxAnswerBytes ?? 16 * 1024 * 1024;
   const buffer = Buffer.alloc(64 * 1024);
-  // An answer we stopped reading may still come; the relay keeps it until a reader opens the pipe
-  // and it wakes (at least once a second): drained before the next command so it is not taken for that one's.
-  let owed = false;
+  let state = exabgpPipeStart;
   let queue: Promise<unknown> = Promise.resolve();
+  const step = (event: ExabgpPipeEvent) => {
+    state = nextExabgpPipeState(event);
+  };
+
+  /**
+   * Reads everything away until the pipe stayed quiet for settleMs. Not bound to a call's
+   * signal: the relay tries a kept line only about once a second, so a settle cut short by a
+   * short announce.timeout would prove nothing, at every call (docs/announce.md §ExaBGP).
+   */
+  async function settle(out: number): Promise<void> {
+    const started = Date.now();
+    let quietSince = started;
+    while (Date.now() - quietSince < settleMs && Date.now() - started < settleMs * settleRounds) {
+      const { bytes, more } = readAvailable(out, buffer);
+      if (bytes > 0) quietSince = Date.now();
+      await pause(more ? 0 : pollMs * 5);
+    }
+  }
 
   async function exchange(command: string, signal: AbortSignal): Promise<ExabgpAnswer> {
+    signal.throwIfAborted();
     if (/[\r\n]/.test(command)) throw new Error("an ExaBGP command is one line");
-    let out: number | undefined;
+    const out = openFifo(backend.pipeOut, constants.O_RDONLY, "answer");
+    let owed = 0;
     let sent = false;
+    let ended = false;
     try {
-      out = openFifo(backend.pipeOut, constants.O_RDONLY, "answer");
-      if (owed) {
-        const until = Date.now() + settleMs;
-        while (Date.now() < until) {
-          readAvailable(out, buffer);
-          await pause(pollMs * 5, signal);
+      const input = openFifo(backend.pipeIn, constants.O_WRONLY, "command");
+      try {
+        if (state.unsure) {
+          await settle(out);
+          step({ kind: "settled" });
+          signal.throwIfAborted();
         }
-        owed = false;
-      }
-      readAvailable(out, buffer);
-      let input: number;
-      try {
-        input = openFifo(backend.pipeIn, constants.O_WRONLY, "command");
-      } catch (error) {
-        // Not running: whatever the old relay kept went with it.
-        if (error instanceof RetryableError) owed = false;
-        throw error;
-      }
-      try {
+        owed = state.owed;
         writeSync(input, `${command}\n`);
         sent = true;
       } finally {
         closeSync(input);
       }
-      let text = "";
       const decoder = new StringDecoder("utf8");
+      const scanner = new ExabgpAnswerScanner(maxBytes);
+      let skip = owed;
       for (;;) {
-        text += readAvailable(out, buffer, decoder);
-        const answer = parseExabgpAnswer(text);
-        if (answer) return answer;
-        if (text.length > maxBytes) throw new Error(`ExaBGP's answer to ${command} is over ${maxBytes} bytes`);
-        await pause(pollMs, signal);
+        const answers: ExabgpAnswer[] = [];
+        const { more } = readAvailable(out, buffer, (chunk) => answers.push(...scanner.push(decoder.write(chunk))));
+        while (skip > 0 && answers.length > 0) {
+          answers.shift();
+          skip--;
+        }
+        const answer = answers.shift();
+        if (answer) {
+          ended = true;
+          const mismatch = answers.length > 0 || scanner.midAnswer ? "more came after it" : exabgpAnswerMismatch(command, answer);
+          if (mismatch) {
+            step({ kind: "out_of_step" });
+            throw new RetryableError(`ExaBGP's answers are out of step (another client's answer in the pipe?): the answer to ${command}: ${mismatch}; reading the pipe empty before the next command`);
+          }
+          step({ kind: "answered" });
+          if (answer.overLimit) throw new Error(`ExaBGP's answer to ${command} is over ${maxBytes} bytes`);
+          return answer;
+        }
+        await pause(more ? 0 : pollMs, signal);
       }
     } catch (error) {
-      if (sent) owed = true;
+      if (error instanceof NotRunning || codeOf(error) === "EPIPE") {
+        // The relay has gone, and whatever it kept with it.
+        step({ kind: "not_running" });
+        if (codeOf(error) === "EPIPE") throw new NotRunning(`ExaBGP is not running (nothing reads ${backend.pipeIn})`);
+      }
+      if (sent && !ended) step({ kind: "cut_short", owed });
       if (codeOf(error) === "EAGAIN") throw new RetryableError(`${backend.pipeIn} is full (ExaBGP does not read its commands)`);
       throw error;
     } finally {
-      if (out !== undefined) closeSync(out);
+      closeSync(out);
     }
   }
 

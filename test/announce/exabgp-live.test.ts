@@ -2,18 +2,23 @@
  * vpnham's ExaBGP backend against real ExaBGP (docs/announce.md §ExaBGP): `vpnham serve` drives
  * ExaBGP E (namespace hbgp-x<pid>-e) through the named pipes of its api.cli; every assertion is
  * on the eBGP peer F's tables (BIRD, hbgp-x<pid>-f). Health is an exec check on a file the test
- * creates and removes. Skipped without root, BIRD or ExaBGP; with CI=true that is a failure.
+ * creates and removes. Answers nobody read (another client's, a killed vpnham's) are left with
+ * ExaBGP's cli relay by writing commands to its pipe without reading. Skipped without root, BIRD
+ * or ExaBGP; with CI=true that is a failure.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseExabgpAdjRibOut } from "../../src/announce/exabgp.ts";
+import { exabgpPipeClient } from "../../src/announce/exabgp-pipe.ts";
 import { waitFor } from "../../src/util/wait.ts";
 import { inCi } from "../ops/support.ts";
 import { daemonArgv, repoRoot, spawnDaemon, type ChildDaemon } from "../robustness/child.ts";
 import { scrape, sumSamples } from "../robustness/support.ts";
 import { exabgpUnavailable, startExabgpPeer, type ExabgpPeer } from "./exabgp-netns.ts";
+import { writeUnread } from "./fake-exabgp.ts";
 
 const skip = exabgpUnavailable();
 const V4 = "192.0.2.30/32";
@@ -23,6 +28,8 @@ const OWN = "203.0.113.0/24";
 const FOREIGN = "198.51.100.7/32";
 const metricsAddr = "127.84.16.5:18000";
 const guard = { timeoutMs: 30_000, intervalMs: 100 };
+/** Answered `done` by ExaBGP (a route it does not have), changes nothing. */
+const HARMLESS = "withdraw route 198.51.100.99/32";
 
 describe("announce through real ExaBGP, seen from the peer", { skip: skip ?? false }, () => {
   let peer: ExabgpPeer;
@@ -103,6 +110,40 @@ control: { socket_path: ${socket()} }
     const rib = await peer.exabgpcli("show", "adj-rib", "out");
     assert.match(rib, /ipv4 unicast 198\.51\.100\.7\/32 next-hop self/);
     assert.match(rib, /ipv4 unicast 192\.0\.2\.30\/32 next-hop self/);
+  });
+
+  test("answers nobody read (an exabgpcli interrupted) in the pipe → vpnham still withdraws and announces on health", { timeout: 90_000 }, async () => {
+    await wait("F to hold both prefixes", () => both(true));
+    writeUnread(peer.pipeIn, "show adj-rib out");
+    writeUnread(peer.pipeIn, HARMLESS);
+    rmSync(healthy());
+    await wait("F to lose both prefixes with answers left in the pipe", () => both(false));
+    // A lone `done` ahead of vpnham's next read: as if ExaBGP held nothing.
+    writeUnread(peer.pipeIn, HARMLESS);
+    writeFileSync(healthy(), "");
+    await wait("F to learn both again", () => both(true));
+    assert.equal(await has(OWN), true);
+  });
+
+  test("vpnham killed with an answer unread → the next vpnham starts in step and withdraws what the peer must lose", { timeout: 90_000 }, async () => {
+    await wait("F to hold both prefixes", () => both(true));
+    daemon!.signal("SIGKILL");
+    await daemon!.stop();
+    // The killed one's last read, its answer never read: a client that starts takes none of it for its own.
+    writeUnread(peer.pipeIn, "show adj-rib out");
+    const call = exabgpPipeClient({ kind: "exabgp", pipeIn: peer.pipeIn, pipeOut: peer.pipeOut });
+    assert.deepEqual(await call(HARMLESS, AbortSignal.timeout(20_000)), { outcome: "done", lines: [] });
+    const held = parseExabgpAdjRibOut((await call("show adj-rib out", AbortSignal.timeout(20_000))).lines);
+    assert.deepEqual([...held.networks.keys()].sort(), [FOREIGN, OWN, V4, V6].sort());
+    // Again, and the next vpnham finds it; meanwhile the service fails.
+    writeUnread(peer.pipeIn, HARMLESS);
+    writeUnread(peer.pipeIn, "show adj-rib out");
+    rmSync(healthy());
+    daemon = spawnDaemon(join(peer.dir, "vpnham.yaml"));
+    await wait("the new vpnham's control socket", async () => daemon!.lines.some((l) => l.includes("control socket at")));
+    await wait("F to lose both prefixes", () => both(false));
+    writeFileSync(healthy(), "");
+    await wait("F to learn both again", () => both(true));
   });
 
   test("ExaBGP restarted (API routes forgotten) → vpnham puts back its own, drift counted", { timeout: 90_000 }, async () => {
