@@ -43,9 +43,9 @@ describe("announce through real ExaBGP, seen from the peer", { skip: skip ?? fal
   };
   const has = async (prefix: string) => (await peer.ribF(prefix.includes(":") ? 6 : 4)).includes(prefix);
   const both = async (present: boolean) => (await has(V4)) === present && (await has(V6)) === present;
-  const wait = async (what: string, until: () => Promise<boolean>) => {
+  const wait = async (what: string, until: () => Promise<boolean>, timeoutMs = guard.timeoutMs) => {
     try {
-      await waitFor(until, { ...guard, what });
+      await waitFor(until, { ...guard, timeoutMs, what });
     } catch (error) {
       throw new Error(`${(error as Error).message}\nExaBGP's log:\n${peer.log()}\nvpnham:\n${daemon?.lines.slice(-20).join("\n")}`);
     }
@@ -75,8 +75,8 @@ control: { socket_path: ${socket()} }
     await peer.exabgpcli("announce", "route", FOREIGN, "next-hop", "self");
     await wait("F to learn the route exabgpcli announced", () => has(FOREIGN));
     daemon = spawnDaemon(join(peer.dir, "vpnham.yaml"));
-    await wait("vpnham's control socket", async () => daemon!.lines.some((l) => l.includes("control socket at")));
-  }, { timeout: 90_000 });
+    await wait("vpnham's control socket", async () => daemon!.lines.some((l) => l.includes("control socket at")), 60_000);
+  }, { timeout: 150_000 });
 
   after(async () => {
     await daemon?.stop();
@@ -140,7 +140,7 @@ control: { socket_path: ${socket()} }
     writeUnread(peer.pipeIn, "show adj-rib out");
     rmSync(healthy());
     daemon = spawnDaemon(join(peer.dir, "vpnham.yaml"));
-    await wait("the new vpnham's control socket", async () => daemon!.lines.some((l) => l.includes("control socket at")));
+    await wait("the new vpnham's control socket", async () => daemon!.lines.some((l) => l.includes("control socket at")), 60_000);
     await wait("F to lose both prefixes", () => both(false));
     writeFileSync(healthy(), "");
     await wait("F to learn both again", () => both(true));
