@@ -9,7 +9,7 @@ import type { Metrics } from "../metrics/registry.ts";
 import { initialPartnerHealth, partnerPathsGood, partnerSample, type PartnerHealthState } from "../monitor/partner-health.ts";
 import type { TunnelHealthState, TunnelVerdict } from "../monitor/tunnel-health.ts";
 import { pollOutcomeLabel, type PollOutcome } from "../partner/outcome.ts";
-import { createPartnerPoller } from "../partner/poller.ts";
+import { createPartnerPoller, statusBodyLimit } from "../partner/poller.ts";
 import { startStatusServer } from "../partner/server.ts";
 import { partnerAddresses } from "../partner/partner-address.ts";
 import type { BridgeStatus } from "../partner/status-body.ts";
@@ -168,6 +168,7 @@ export class BridgeRuntime {
       timeoutMs: config.partnerStatusTimeoutMs,
       expectedName: config.name,
       ownRole: config.role,
+      maxBodyBytes: statusBodyLimit(config.tunnels.length),
       ...(this.keys ? { statusKey: this.keys.status } : {}),
       // Looked up per poll (the interface may get its address after we start), in the
       // partner_url's address family.
