@@ -66,7 +66,16 @@ interface DetectRow {
 interface SizeRow {
   sessions: number;
   intervalMs: number;
-  results: Map<string, { up: number; upMs: number; cpu: number; mem: Memory } | { error: string }>;
+  results: Map<string, SizeResult | { error: string }>;
+}
+/** A's sessions up at the end, time to all up, CPU % of A and of B, A's memory, sessions A saw go down in the window. */
+interface SizeResult {
+  up: number;
+  upMs: number;
+  cpu: number;
+  cpuB: number;
+  mem: Memory;
+  downs: number;
 }
 
 const push = <K, V>(m: Map<K, V[]>, k: K, v: V): void => void (m.get(k) ?? m.set(k, []).get(k)!).push(v);
@@ -139,14 +148,17 @@ async function sizePhase(contenders: Contender[], sessions: number, intervalMs: 
       await c.start(sessions, intervalMs);
       // From the end of the configuration (vtysh takes seconds for 1 000 bfdd peers).
       const t0 = Date.now();
-      // Up = every session at A; a Go binary is given the same time as vpnham took, or 20 s.
-      const upTimeoutMs = Math.max(30_000, 30 * intervalMs);
+      // Up = every session at A; a Go binary is given 20 s. 10 ms a session at most: 100 s for 10 000.
+      const upTimeoutMs = Math.max(30_000, 30 * intervalMs, 10 * sessions);
       const allUp = reportsState(c) ? await until(() => c.upCount() === sessions, upTimeoutMs, 100) : (await sleep(20_000), false);
       const upMs = allUp ? Date.now() - t0 : NaN;
+      note(`  ${sessions} sessions at ${intervalMs} ms: ${c.name} ${allUp ? `all up after ${formatMs(upMs)}` : `${c.upCount()} up`}`);
       await sleep(Math.max(2000, 3 * intervalMs));
-      const pid = c.pids().a;
-      const [cpu] = await cpuPercent([pid], windowMs);
-      row.results.set(c.name, { up: reportsState(c) ? c.upCount() : NaN, upMs, cpu: cpu!, mem: memory(pid) });
+      const { a, b } = c.pids();
+      const before = c.events().length;
+      const [cpu, cpuB] = await cpuPercent([a, b], windowMs);
+      const downs = c.events().slice(before).filter((e) => !e.up).length;
+      row.results.set(c.name, { up: reportsState(c) ? c.upCount() : NaN, upMs, cpu: cpu!, cpuB: cpuB!, mem: memory(a), downs });
     } catch (error) {
       row.results.set(c.name, { error: (error as Error).message });
     } finally {
@@ -163,7 +175,7 @@ const range = (values: readonly number[] | undefined): string => {
 };
 const mib = (m: Memory | undefined): string => (m ? `${m.rssMiB.toFixed(1)} / ${m.pssMiB.toFixed(1)}` : "–");
 
-function printTable(names: string[], detect: DetectRow[], sized: SizeRow[], loads: string[]): void {
+function printTable(contenders: Contender[], names: string[], detect: DetectRow[], sized: SizeRow[], loads: string[]): void {
   say(`\n## bfdd vs vpnham, ${new Date().toISOString()}, ${loads.join(" → ")}\n`);
   say(`| | ${names.join(" | ")} |`);
   say(`|---|${names.map(() => "---:").join("|")}|`);
@@ -175,13 +187,14 @@ function printTable(names: string[], detect: DetectRow[], sized: SizeRow[], load
   for (const r of detect) line(`CPU % of a core, 1 session at ${r.intervalMs} ms`, (n) => r.cpu.get(n)?.toFixed(2) ?? "–");
   for (const r of detect) line(`RSS / PSS MiB, 1 session at ${r.intervalMs} ms`, (n) => mib(r.mem.get(n)));
   for (const r of sized) {
-    const cell = (n: string, f: (x: { up: number; upMs: number; cpu: number; mem: Memory }) => string): string => {
+    const cell = (n: string, f: (x: SizeResult) => string): string => {
       const x = r.results.get(n);
       return !x ? "–" : "error" in x ? `error: ${x.error.slice(0, 60)}` : f(x);
     };
     const label = `${r.sessions} sessions at ${r.intervalMs} ms`;
     line(`${label}: up / time to all up`, (n) => cell(n, (x) => `${Number.isNaN(x.up) ? "?" : x.up} / ${Number.isNaN(x.upMs) ? "not all" : formatMs(x.upMs)}`));
-    line(`${label}: CPU %`, (n) => cell(n, (x) => x.cpu.toFixed(1)));
+    line(`${label}: downs at A in the window`, (n) => cell(n, (x) => (reportsState(contenders.find((c) => c.name === n)!) ? String(x.downs) : "?")));
+    line(`${label}: CPU % of A (B)`, (n) => cell(n, (x) => `${x.cpu.toFixed(1)} (${x.cpuB.toFixed(1)})`));
     line(`${label}: RSS / PSS (peak RSS) MiB`, (n) => cell(n, (x) => `${mib(x.mem)} (${x.mem.peakMiB.toFixed(0)})`));
   }
 }
@@ -223,7 +236,7 @@ async function main(): Promise<void> {
     else note(`logs kept in ${runDir}`);
   }
   loads.push(machineLoad());
-  printTable(names, detect, sized, loads);
+  printTable(contenders, names, detect, sized, loads);
 }
 
 await main();

@@ -145,10 +145,14 @@ export class Vpnham implements Contender {
 
   config(side: Side, sessions: number, intervalMs: number): string {
     const other = side === "a" ? "b" : "a";
+    // One short flow line per tunnel (threshold_up is 2 by default; vpnham's YAML takes ip:port
+    // unquoted in a flow mapping, Go's libyaml-born parser wants quotes): 10 000 tunnels make
+    // 0.97 MiB, just under the config's 1 MiB cap (docs/hardening.md §Files the daemon reads).
+    const q = this.flavour === "go" ? '"' : "";
     const tunnels = Array.from(
       { length: sessions },
       (_, i) =>
-        `      t${i}: { role: ${i === 0 ? "active" : "standby"}, addr: "${sessionAddress(side, i)}:${this.ports.probe}", probe_addr: "${sessionAddress(other, i)}:${this.ports.probe}", threshold_down: 3, threshold_up: 2 }\n`,
+        `      t${i}: {role: ${i === 0 ? "active" : "standby"},addr: ${q}${sessionAddress(side, i)}:${this.ports.probe}${q},probe_addr: ${q}${sessionAddress(other, i)}:${this.ports.probe}${q},threshold_down: 3}\n`,
     ).join("");
     const hook = join(this.dir, `${side}.hook`);
     return (

@@ -20,18 +20,25 @@ export function initialSinceTimes(tunnels: readonly string[], nowMs: number): Si
   };
 }
 
-/** Record, in place, the changes between two role states (the shell owns SinceTimes). */
+/**
+ * Record, in place, the changes between two role states (the shell owns SinceTimes). Only
+ * tunnels whose entry is a new object or whose active flag moved are looked up: one event
+ * changes one or two of them, and a lookup for each of 10 000 per event added up.
+ */
 export function updateSinceTimes(since: SinceTimes, before: RolesState, after: RolesState, nowMs: number): void {
   if (before.bridgeActive !== after.bridgeActive) since.bridgeActiveMs = nowMs;
+  if (before.tunnels === after.tunnels && before.activeTunnel === after.activeTunnel) return;
   const upBefore = before.tunnels.some((t) => t.up);
   const upAfter = after.tunnels.some((t) => t.up);
   if (upBefore !== upAfter) since.bridgeUpMs = nowMs;
   after.tunnels.forEach((t, i) => {
+    const old = before.tunnels[i];
+    const activeMoved = (before.activeTunnel === t.name) !== (after.activeTunnel === t.name);
+    if (old === t && !activeMoved) return;
     const entry = since.tunnels.get(t.name);
     if (!entry) return;
-    if (before.tunnels[i]?.up !== t.up) entry.upMs = nowMs;
-    const wasActive = before.activeTunnel === t.name;
-    if (wasActive !== (after.activeTunnel === t.name)) entry.activeMs = nowMs;
+    if (old?.up !== t.up) entry.upMs = nowMs;
+    if (activeMoved) entry.activeMs = nowMs;
   });
 }
 

@@ -23,8 +23,19 @@ export interface PartnerPollerOptions {
   headers?: Record<string, string>;
   /** With a shared secret: prove ourselves to the partner and accept only answers MACed for this request. */
   statusKey?: Buffer;
-  /** Larger bodies fail as too_large. Default 64 KiB. */
+  /** Larger bodies fail as too_large. Default 64 KiB; a bridge passes statusBodyLimit(its tunnels). */
   maxBodyBytes?: number;
+}
+
+/**
+ * The body limit for polling a partner of about `tunnels` tunnels: 64 KiB plus 1 KiB a tunnel.
+ * A status body takes about 155 bytes a tunnel (docs/protocol.md §Partner status), so a flat
+ * 64 KiB refused the partner of a bridge with more than about 400 tunnels: each side judged
+ * the other down and the standby went active too (docs/performance.md §10 000 tunnels).
+ * The margin covers longer interface names and a partner with a few times our tunnels.
+ */
+export function statusBodyLimit(tunnels: number): number {
+  return 64 * 1024 + 1024 * tunnels;
 }
 
 export interface PartnerPoller {
@@ -53,7 +64,7 @@ const staleSocketCodes = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 export function createPartnerPoller(opts: PartnerPollerOptions): PartnerPoller {
   const target = statusUrl(opts.url);
   const transport = target.protocol === "https:" ? https : http;
-  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
+  const maxBodyBytes = opts.maxBodyBytes ?? statusBodyLimit(0);
   // Free sockets are dropped after 60 s idle, before our status server's 65 s keep-alive ends.
   const agent = new transport.Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 1, timeout: 60_000 });
   const headers = { ...opts.headers, Accept: "application/json" };

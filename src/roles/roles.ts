@@ -38,6 +38,12 @@ export interface RolesState {
 
 export type RolesEvent =
   | { readonly type: "tunnel"; readonly name: string; readonly up: boolean; readonly nowMs: number }
+  /**
+   * Verdicts of several tunnels at once (up by name), judged as one change: the shell gathers
+   * those of one turn of the event loop, so 10 000 tunnels coming up (or a link under all of
+   * them failing) is one step, not 10 000 (docs/performance.md §10 000 tunnels).
+   */
+  | { readonly type: "tunnels"; readonly verdicts: ReadonlyMap<string, boolean>; readonly nowMs: number }
   | { readonly type: "partner"; readonly up: boolean; readonly nowMs: number }
   /** Re-evaluate (e.g. a preempt delay ran out). */
   | { readonly type: "tick"; readonly nowMs: number };
@@ -85,18 +91,33 @@ export function bridgeUp(state: RolesState): boolean {
 export function step(state: RolesState, event: RolesEvent): { state: RolesState; effects: RolesEffect[] } {
   let next = state;
   if (event.type === "tunnel") {
-    next = {
-      ...state,
-      tunnels: state.tunnels.map((t) =>
-        t.name !== event.name || (t.up === event.up && t.known)
-          ? t
-          : { name: t.name, up: event.up, known: true, upSinceMs: t.up === event.up ? t.upSinceMs : event.up ? event.nowMs : null },
-      ),
-    };
+    // One copy of the array and one new entry: unchanged tunnels keep their objects, which is
+    // how the shell tells what changed (docs/performance.md §10 000 tunnels).
+    const i = state.tunnels.findIndex((t) => t.name === event.name);
+    const t = state.tunnels[i];
+    if (t !== undefined && !(t.up === event.up && t.known)) {
+      const tunnels = state.tunnels.slice();
+      tunnels[i] = judged(t, event.up, event.nowMs);
+      next = { ...state, tunnels };
+    }
+  } else if (event.type === "tunnels") {
+    let tunnels: TunnelRoleInput[] | undefined;
+    state.tunnels.forEach((t, i) => {
+      const up = event.verdicts.get(t.name);
+      if (up === undefined || (t.up === up && t.known)) return;
+      tunnels ??= state.tunnels.slice();
+      tunnels[i] = judged(t, up, event.nowMs);
+    });
+    if (tunnels) next = { ...state, tunnels };
   } else if (event.type === "partner") {
     next = { ...state, partnerUp: event.up, partnerKnown: true };
   }
   return reconcile(next, event.nowMs);
+}
+
+/** A tunnel after a verdict: known, and up since now if it just came up. */
+function judged(t: TunnelRoleInput, up: boolean, nowMs: number): TunnelRoleInput {
+  return { name: t.name, up, known: true, upSinceMs: t.up === up ? t.upSinceMs : up ? nowMs : null };
 }
 
 /** Derive the desired roles from the inputs and emit the transitions. */

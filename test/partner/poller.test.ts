@@ -1,7 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
-import { createPartnerPoller, statusUrl, type PartnerPollerOptions, type PollOutcome } from "../../src/partner/poller.ts";
+import { buildStatus, initialSinceTimes } from "../../src/bridge/status.ts";
+import { createPartnerPoller, statusBodyLimit, statusUrl, type PartnerPollerOptions, type PollOutcome } from "../../src/partner/poller.ts";
+import { initialRoles } from "../../src/roles/roles.ts";
 import { startTestServer, statusJson, type TestServer } from "./support.ts";
 
 const timeoutMs = 300;
@@ -246,6 +248,25 @@ describe("partner poller", () => {
       poller.close();
       await server.close();
     }
+  });
+
+  test("a partner with 2 000 tunnels fits the limit for 2 000 tunnels, not the flat 64 KiB", async () => {
+    // Interface names of 15 bytes, Linux's longest: the largest body such a bridge sends.
+    const names = Array.from({ length: 2000 }, (_, i) => `wg-partner${String(i).padStart(5, "0")}`);
+    const roles = { ...initialRoles({ role: "standby", tunnels: names, configuredActiveTunnel: names[0]! }), tunnels: names.map((name) => ({ name, up: true, known: true, upSinceMs: 0 })) };
+    const body = JSON.stringify(
+      buildStatus("vpnham-dev-lft", roles, initialSinceTimes(names, Date.now()), { partnerUp: true, partnerDecided: true, splitBrain: false, lastReasons: new Map(), version: "test" }),
+    );
+    assert.ok(body.length > 64 * 1024, `${body.length} bytes`);
+    await withPartner(
+      (_req, res) => answer(res, 200, body, "application/json"),
+      async (_server, poll) => {
+        const outcome = await poll({ timeoutMs: 10_000, maxBodyBytes: statusBodyLimit(names.length) });
+        assert.ok(outcome.ok, outcome.ok ? "" : outcome.detail);
+        assert.equal(Object.keys(outcome.status.interfaces).length, names.length);
+        assertFailed(await poll({ timeoutMs: 10_000 }), "too_large");
+      },
+    );
   });
 
   test("close() settles a poll in flight and later polls fail at once", async () => {

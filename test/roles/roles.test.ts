@@ -47,6 +47,16 @@ function allEvents(state: RolesState, nowMs: number): RolesEvent[] {
     events.push({ type: "partner", up, nowMs });
     for (const t of state.tunnels) events.push({ type: "tunnel", name: t.name, up, nowMs });
   }
+  // Verdicts of two or more tunnels at once, every combination (3^n − 1 − 2n of them).
+  const n = state.tunnels.length;
+  for (let code = 0; code < 3 ** n; code++) {
+    const verdicts = new Map<string, boolean>();
+    state.tunnels.forEach((t, i) => {
+      const digit = Math.floor(code / 3 ** i) % 3; // 0 no verdict, 1 down, 2 up
+      if (digit !== 0) verdicts.set(t.name, digit === 2);
+    });
+    if (verdicts.size >= 2) events.push({ type: "tunnels", verdicts, nowMs });
+  }
   return events;
 }
 
@@ -64,6 +74,17 @@ function assertInvariants(before: RolesState, event: RolesEvent, after: RolesSta
   if (up && after.activeTunnel === null) assert.ok(!configuredAfter.known, `only the start-up wait leaves none active: ${ctx}`);
   // Events make their tunnel known.
   if (event.type === "tunnel") assert.ok(after.tunnels.find((t) => t.name === event.name)!.known);
+  if (event.type === "tunnels") {
+    for (const [name, up] of event.verdicts) {
+      const t = after.tunnels.find((x) => x.name === name)!;
+      assert.ok(t.known && t.up === up, `verdict applied: ${ctx}`);
+    }
+  }
+  // Tunnels without a verdict in the event keep their very object (the shell relies on it).
+  const judged = event.type === "tunnel" ? [event.name] : event.type === "tunnels" ? [...event.verdicts.keys()] : [];
+  after.tunnels.forEach((t, i) => {
+    if (!judged.includes(t.name)) assert.equal(t, before.tunnels[i], `untouched tunnel kept: ${ctx}`);
+  });
   // Never active while down; role rules.
   if (after.bridgeActive) assert.ok(up, `never active while down: ${ctx}`);
   const expected = after.role === "active" ? up : up && after.partnerKnown && !after.partnerUp;
@@ -107,8 +128,9 @@ describe("roles: exhaustive over every state and event", () => {
           checked++;
         }
       }
-      // 2 roles × n configured × 3^n tunnel states × 2 partnerUp × 2 partnerKnown × (n+1) × 2, each with 2n+3 events.
-      assert.equal(checked, 2 * n * 3 ** n * 2 * 2 * (n + 1) * 2 * (2 * n + 3));
+      // 2 roles × n configured × 3^n tunnel states × 2 partnerUp × 2 partnerKnown × (n+1) × 2, each with
+      // 2n+3 single events and 3^n − 1 − 2n batches.
+      assert.equal(checked, 2 * n * 3 ** n * 2 * 2 * (n + 1) * 2 * (3 ** n + 2));
     });
   }
 });
@@ -222,6 +244,44 @@ describe("roles: scenarios", () => {
     // But with nothing else up, it takes the role at once.
     s = step(s, { type: "tunnel", name: "eth2", up: false, nowMs: 1200 }).state;
     assert.equal(s.activeTunnel, "eth1");
+  });
+});
+
+describe("roles: verdicts of several tunnels at once", () => {
+  const names = ["eth1", "eth2", "eth3"];
+  const start = () => initialRoles({ role: "active", tunnels: names, configuredActiveTunnel: "eth1" });
+
+  test("cold start: every tunnel's first verdict in one event gives one activation of the configured one", () => {
+    const r = step(start(), { type: "tunnels", verdicts: new Map([["eth3", true], ["eth1", true], ["eth2", true]]), nowMs: 5 });
+    assert.equal(r.state.activeTunnel, "eth1");
+    assert.deepEqual(r.effects, [
+      { type: "bridge_activate", reason: "bridge_up" },
+      { type: "interface_activate", tunnel: "eth1", reason: "no_active_tunnel" },
+    ]);
+    assert.deepEqual(r.state.tunnels.map((t) => t.upSinceMs), [5, 5, 5]);
+  });
+
+  test("the active tunnel and the next in order fail together: failover goes to the first still up, once", () => {
+    let s = step(start(), { type: "tunnels", verdicts: new Map(names.map((n) => [n, true])), nowMs: 1 }).state;
+    const r = step(s, { type: "tunnels", verdicts: new Map([["eth1", false], ["eth2", false]]), nowMs: 2 });
+    assert.equal(r.state.activeTunnel, "eth3");
+    assert.deepEqual(r.effects, [
+      { type: "interface_deactivate", tunnel: "eth1", reason: "active_tunnel_down" },
+      { type: "interface_activate", tunnel: "eth3", reason: "active_tunnel_down" },
+    ]);
+    s = r.state;
+    // The same verdicts again change nothing, and keep the state.
+    const again = step(s, { type: "tunnels", verdicts: new Map([["eth1", false], ["eth2", false]]), nowMs: 3 });
+    assert.equal(again.state, s);
+    assert.deepEqual(again.effects, []);
+  });
+
+  test("a batch ends where the same verdicts one by one end when they do not compete for the role", () => {
+    const verdicts = new Map([["eth2", true], ["eth1", false], ["eth3", true]]);
+    const batch = step(start(), { type: "tunnels", verdicts, nowMs: 7 }).state;
+    let one = start();
+    for (const [name, up] of verdicts) one = step(one, { type: "tunnel", name, up, nowMs: 7 }).state;
+    assert.deepEqual(batch, one);
   });
 });
 
