@@ -181,6 +181,9 @@ describe("route53 provider against the fake", () => {
     await live.settled();
     fake.sets.find((s) => s.name === "vpn.example.com." && s.type === "A")!.values = ["192.0.2.1", "192.0.2.2"];
     for (let i = 0; i < 100 && fake.show(name)[0] !== "A 192.0.2.1 192.0.2.9 (60)"; i++) await new Promise((r) => setTimeout(r, 50));
+    // The fake holds the change as soon as it is posted; the run still waits for INSYNC and reads
+    // back: stopping before it ends would count the repair as failed.
+    await live.settled();
     await live.stop();
     assert.equal(fake.show(name)[0], "A 192.0.2.1 192.0.2.9 (60)");
     const text = await registry.metrics();
